@@ -1,0 +1,25 @@
+# One entry point: `make setup`, `make test`, `make demo`, `make bench`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export EXECRL_DATA_DIR ?= $(abspath ../shared/data)
+
+.PHONY: setup test bench
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml scripts/install_torch.sh
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap)) ; } || \
+	  echo "note: bubblewrap not installed; the sandbox will run without namespaces (see README)"
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	scripts/install_torch.sh $(PY)
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	$(PY) bench/sandbox_throughput.py

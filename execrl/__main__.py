@@ -1,0 +1,5 @@
+import sys
+
+from execrl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,117 @@
+"""The sandbox's input and output records."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    """What happened to a job, most specific first: a job gets exactly one."""
+
+    PASSED = "passed"  # the code loaded and every test passed
+    FAILED = "failed"  # a test's comparison failed, or the program exited before the tests finished
+    SYNTAX_ERROR = "syntax_error"  # the candidate does not compile (null bytes and bad UTF-8 included)
+    RUNTIME_ERROR = "runtime_error"  # an exception escaped the candidate's code (at load or in a test)
+    TIMEOUT = "timeout"  # wall-clock or CPU limit reached
+    MEMORY_EXCEEDED = "memory_exceeded"  # MemoryError: the address-space limit was reached
+    OUTPUT_EXCEEDED = "output_exceeded"  # stdout/stderr or a written file passed the file-size limit
+    KILLED = "killed"  # the process died from a signal it did not cause by a fault (SIGKILL, SIGTERM, ...)
+    CRASHED = "crashed"  # a fault signal (SIGSEGV, SIGABRT, ...) or a broken worker
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one job. ``cpu_s`` defaults to the wall timeout rounded up, plus one."""
+
+    timeout_s: float = 10.0
+    cpu_s: float | None = None
+    memory_mb: int = 2048  # address space (RLIMIT_AS)
+    file_size_mb: int = 16  # any single file, stdout and stderr included (RLIMIT_FSIZE)
+    max_processes: int = 32  # processes and threads of the job (RLIMIT_NPROC, per-job user id)
+    max_open_files: int = 64
+    output_capture_bytes: int = 16_384  # how much of stdout/stderr comes back
+
+
+@dataclass(frozen=True)
+class AssertTests:
+    """Test statements run after the candidate, in its namespace (MBPP-style ``assert`` lines).
+
+    A comparison (``assert f(x) == y``, ``<``, ``in``, ...) has its operands computed in the child
+    and compared here, in the parent, as plain data; any other assert has its value brought back
+    and tested for truth here. ``setup`` runs after the candidate and before the tests.
+    """
+
+    statements: tuple[str, ...]
+    setup: str = ""
+
+
+@dataclass(frozen=True)
+class CallTests:
+    """Calls of the candidate's ``function`` with each argument list in ``inputs``.
+
+    Return values come back as data (``TestOutcome.value``). If ``expected`` is given, the test
+    passes when the value equals it (``==`` on plain data, in the parent); otherwise it passes when
+    the call returns without an exception and the caller compares the values itself.
+    ``call_timeouts_s`` gives each call its own time limit (over it, that call fails with
+    ``CallTimeout``); state persists across the calls, as in one process.
+    """
+
+    function: str
+    inputs: tuple[tuple[Any, ...], ...]
+    expected: tuple[Any, ...] | None = None
+    call_timeouts_s: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A candidate program and what to do with it.
+
+    ``prelude`` runs first in the same namespace (imports, an API the program calls); errors are
+    only ever located in ``code``, whose line numbers are the candidate's own.
+    """
+
+    code: str | bytes
+    tests: AssertTests | CallTests | None = None
+    limits: Limits = field(default_factory=Limits)
+    prelude: str = ""
+    trace_lines: bool = False
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """One test statement or call: whether it passed, its value or its error."""
+
+    index: int
+    passed: bool
+    value: Any = None  # CallTests: the returned value, decoded to plain Python data
+    error_type: str | None = None
+    error_message: str | None = None
+    error_line: int | None = None  # 1-based line inside the candidate code, when the error came from there
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """Everything the sandbox learnt about one job."""
+
+    status: Status
+    tests: tuple[TestOutcome, ...] = ()
+    error_type: str | None = None
+    error_message: str | None = None
+    error_line: int | None = None  # 1-based, inside the candidate code
+    error_column: int | None = None  # 1-based character column, for syntax errors
+    executed_lines: frozenset[int] | None = None  # candidate lines that ran, when tracing was asked for
+    stdout: str = ""
+    stderr: str = ""
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+    @property
+    def tests_passed(self) -> int:
+        return sum(t.passed for t in self.tests)

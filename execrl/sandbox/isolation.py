@@ -92,9 +92,16 @@ def launch_with_namespaces(bwrap: str) -> WorkerLaunch:
         elif entry.is_file():
             args += ["--ro-bind", "/dev/null", str(entry)]
     args += ["--perms", "0711", "--size", str(_SCRATCH_BYTES), "--tmpfs", "/tmp"]
+    made: set[Path] = set()
     for path in _python_paths():
-        if path.parts[1] not in _SYSTEM_DIRS:
-            args += ["--ro-bind", str(path), str(path)]
+        if path.parts[1] in _SYSTEM_DIRS:
+            continue
+        # bwrap would create the missing parents as 0700, unreadable to the job's user.
+        for parent in reversed(path.parents[:-2]):
+            if parent not in made:
+                made.add(parent)
+                args += ["--perms", "0755", "--dir", str(parent)]
+        args += ["--ro-bind", str(path), str(path)]
     args += ["--", sys.executable, "-I", str(WORKER_SCRIPT), str(uid), "/tmp"]
     return WorkerLaunch(args, dict(_ENV), True, uid, "/tmp", None)
 
@@ -108,9 +115,11 @@ def launch_without_namespaces() -> WorkerLaunch:
 
 
 def _python_paths() -> list[Path]:
-    """The directories the worker's Python needs: its prefixes, site-packages, the worker script."""
+    """The directories the worker's Python needs: its prefixes, site-packages, the worker script.
+
+    Not the rest of ``sys.path``: it may hold the project itself (pytest puts the rootdir there).
+    """
     candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(WORKER_SCRIPT)}
-    candidates.update(p for p in sys.path if p)
     candidates.update(site.getsitepackages())
     resolved: set[Path] = set()
     for raw in candidates:

@@ -132,6 +132,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._available = threading.Semaphore(self.size)
         self._closed = False
+        self.job_uids: set[int] = set()  # the user ids this sandbox's jobs have run as (root only)
 
     def _choose_launch(self) -> Callable[[], WorkerLaunch]:
         self.namespaces = False  # whether workers run in bubblewrap namespaces
@@ -165,13 +166,19 @@ class Sandbox:
 
     # -- workers ------------------------------------------------------------------------------
 
+    def _start_worker(self) -> _WorkerProcess:
+        worker = _WorkerProcess(self._launch())
+        if worker.launch.uid >= 0:
+            self.job_uids.add(worker.launch.uid)
+        return worker
+
     def _checkout(self) -> _WorkerProcess:
         self._available.acquire()
         with self._lock:
             if self._idle:
                 return self._idle.pop()
         try:
-            return _WorkerProcess(self._launch())
+            return self._start_worker()
         except BaseException:
             self._available.release()
             raise
@@ -242,7 +249,7 @@ class Sandbox:
     ) -> tuple[JobResult, _WorkerProcess | None]:
         for attempt in range(2):
             if worker is None:
-                worker = _WorkerProcess(self._launch())
+                worker = self._start_worker()
             try:
                 raw = worker.execute(payload, job.limits.timeout_s + _SLACK_S)
             except _WorkerDied as exc:

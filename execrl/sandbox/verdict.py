@@ -17,7 +17,7 @@ from execrl.sandbox.worker import decode_value
 
 _FAULTS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT, signal.SIGSYS}
 # Exceptions that mean "the test failed", not "the program broke".
-_FAILURES = {"AssertionError", "SystemExit", "CallTimeout", "UnsupportedValue", "TestSyntaxError"}
+_FAILURES = {"AssertionError", "SystemExit", "CallTimeout", "UnsupportedValue", "TestSyntaxError", "MissingFunction"}
 
 
 def _messages(raw: dict[str, Any]) -> list[dict[str, Any]]:
@@ -83,7 +83,7 @@ def build_result(job: Job, plans: list[AssertPlan] | None, raw: dict[str, Any], 
     )
     if "no_function" in by_kind and isinstance(job.tests, CallTests):
         missing = f"the candidate defines no function named {job.tests.function!r}"
-        outcomes = tuple(TestOutcome(i, False, error_type="NameError", error_message=missing) for i in range(n_tests))
+        outcomes = tuple(TestOutcome(i, False, error_type="MissingFunction", error_message=missing) for i in range(n_tests))
     common = dict(
         tests=outcomes,
         executed_lines=frozenset(by_kind["done"].get("lines", ())) if job.trace_lines and "done" in by_kind else None,

@@ -23,6 +23,12 @@ import struct
 import sys
 import time
 
+# The child runs candidate code that may patch builtins or library functions (json.dumps,
+# os.write, isinstance, ...): the worker's own code only uses references taken here, at import.
+_type, _isinstance, _getattr, _str, _sorted = type, isinstance, getattr, str, sorted
+_dumps, _os_write, _perf = json.dumps, os.write, time.perf_counter
+_int_value, _float_value, _str_value = int.__int__, float.__float__, str.__str__
+
 # ----------------------------------------------------------------------------------------------
 # Value codec: plain Python data <-> JSON. Containers and non-JSON scalars are tagged objects
 # ({"T": [...]} for a tuple, ...), so a JSON object is always a tag and never ambiguous.
@@ -36,13 +42,13 @@ class UnsupportedValue(Exception):
     """A value that is not plain data (a function, a custom object, a cycle, too deep)."""
 
 
-_MAX_DEPTH = 500
+_MAX_DEPTH = 200  # two frames a level: stays under the default recursion limit
 
 
 def encode_value(value: object, depth: int = 0) -> object:
     if depth > _MAX_DEPTH:
         raise UnsupportedValue("value nested too deeply")
-    kind = type(value)
+    kind = _type(value)
     if kind is str or kind is bool or value is None:
         return value
     if kind is int:
@@ -55,7 +61,7 @@ def encode_value(value: object, depth: int = 0) -> object:
     if kind is tuple:
         return {"T": [encode_value(v, nxt) for v in value]}
     if kind is dict:
-        return {"D": [[encode_value(k, nxt), encode_value(v, nxt)] for k, v in value.items()]}
+        return {"D": [[encode_value(k, nxt), encode_value(v, nxt)] for k, v in dict.items(value)]}
     if kind is set:
         return {"S": [encode_value(v, nxt) for v in value]}
     if kind is frozenset:
@@ -69,31 +75,24 @@ def encode_value(value: object, depth: int = 0) -> object:
 
 def _encode_subclass_or_numpy(value: object, depth: int) -> object:
     # Read subclasses through the base type's methods: overridden methods are never called.
-    if isinstance(value, bool):
-        return bool(int.__int__(value))
-    if isinstance(value, int):
-        return int.__int__(value)
-    if isinstance(value, float):
-        return float.__float__(value)
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, tuple):
-        return encode_value(tuple(tuple.__iter__(value)), depth)
-    if isinstance(value, list):
-        return encode_value(list(list.__iter__(value)), depth)
-    if isinstance(value, dict):
+    if _isinstance(value, int):
+        return _int_value(value)
+    if _isinstance(value, float):
+        return _float_value(value)
+    if _isinstance(value, str):
+        return _str_value(value)
+    for base in (tuple, list, frozenset, set):
+        if _isinstance(value, base):
+            return encode_value(base(base.__iter__(value)), depth)
+    if _isinstance(value, dict):
         return encode_value(dict(dict.items(value)), depth)
-    if isinstance(value, frozenset):
-        return encode_value(frozenset(frozenset.__iter__(value)), depth)
-    if isinstance(value, set):
-        return encode_value(set(set.__iter__(value)), depth)
-    if isinstance(value, bytes):
+    if _isinstance(value, bytes):
         return encode_value(bytes(memoryview(value)), depth)
     # NumPy scalars (np.float64, np.int32, np.bool_) become the Python scalar of the same value.
-    kind = type(value)
-    if getattr(kind, "__module__", "") == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+    kind = _type(value)
+    if _getattr(kind, "__module__", "") == "numpy" and _getattr(value, "ndim", None) == 0:
         item = value.item()
-        if type(item) in (int, float, bool, complex, str, bytes):
+        if _type(item) in (int, float, bool, complex, str, bytes):
             return encode_value(item, depth)
     raise UnsupportedValue(f"a value of type {kind.__module__}.{kind.__qualname__} is not plain data")
 
@@ -140,7 +139,7 @@ def _read_exact(fd: int, n: int) -> bytes | None:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
+        written = _os_write(fd, view)
         view = view[written:]
 
 
@@ -168,11 +167,6 @@ _CANDIDATE = "<candidate>"
 _MAX_MESSAGE = 4000
 # Python ignores SIGXFSZ and SIGPIPE; the child needs the defaults (SIGXFSZ kills at the file limit).
 _DEFAULT_SIGNALS = ("SIGXFSZ", "SIGPIPE", "SIGINT")
-_perf = time.perf_counter
-_isinstance = isinstance
-_type = type
-_str = str
-_sorted = sorted
 
 
 class CallTimeout(Exception):
@@ -207,7 +201,7 @@ class _Harness:
         self.lines: set[int] = set()
 
     def send(self, obj: dict) -> None:
-        data = json.dumps(obj, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        data = _dumps(obj, separators=(",", ":")).encode("utf-8", "surrogatepass")
         _write_all(self.pipe, self.prefix + data + b"\n")
 
     def _tracer(self, frame, event, arg):  # noqa: ANN001 - sys.settrace signature

@@ -1,0 +1,259 @@
+"""The sandbox's ordinary behaviour: verdicts, values, locations, tracing, ordering, recovery."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from execrl.errors import ExecrlError
+from execrl.sandbox import AssertTests, CallTests, Isolation, Job, Limits, Sandbox, SandboxUnavailable, Status
+from execrl.sandbox import pool as pool_module
+from execrl.sandbox.asserts import plan_assert
+from execrl.sandbox.worker import UnsupportedValue, decode_value, encode_value
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(workers=2) as sb:
+        yield sb
+
+
+def one(sandbox, code, tests=None, **kw):
+    return sandbox.run([Job(textwrap.dedent(code), tests, **kw)])[0]
+
+
+# --- the value codec ---------------------------------------------------------------------------
+
+plain = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | st.binary()
+    | st.complex_numbers(allow_nan=False),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=4)
+    | st.frozensets(st.integers() | st.text(max_size=3), max_size=4)
+    | st.sets(st.integers(), max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(plain)
+def test_codec_round_trip_keeps_types(value):
+    import json
+
+    decoded = decode_value(json.loads(json.dumps(encode_value(value))))
+    assert same(decoded, value)
+
+
+def same(a, b) -> bool:
+    """Equal, and of the same types all the way down (a tuple stays a tuple, 1.0 stays a float)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def test_codec_rejects_objects_and_reads_subclasses_honestly():
+    class Liar(tuple):
+        def __iter__(self):
+            return iter((9, 9))
+
+    assert same(decode_value(encode_value(Liar((1, 2)))), (1, 2))
+    with pytest.raises(UnsupportedValue):
+        encode_value(object())
+    with pytest.raises(UnsupportedValue):
+        encode_value(lambda: 1)
+
+
+# --- assert planning ---------------------------------------------------------------------------
+
+
+def test_assert_plans():
+    cmp = plan_assert("assert f(1) == [1, 2]")
+    assert cmp.mode == "cmp" and cmp.sources == ("f(1)", "[1, 2]")
+    assert cmp.judge([[1, 2], [1, 2]]) and not cmp.judge([[1], [1, 2]])
+    chain = plan_assert("assert 0 < f(x) <= 3")
+    assert chain.judge([0, 2, 3]) and not chain.judge([0, 4, 3])
+    neg = plan_assert("assert not f(1)")
+    assert neg.mode == "value" and neg.judge([[]]) and not neg.judge([1])
+    assert plan_assert("x = 1").mode == "exec"
+    assert plan_assert("assert math.isclose(f(1), 2.0)").mode == "value"
+
+
+# --- verdicts and values -----------------------------------------------------------------------
+
+
+def test_passing_failing_and_values(sandbox):
+    code = "def add(a, b):\n    return a + b\n"
+    r = one(sandbox, code, AssertTests(("assert add(1, 2) == 3", "assert add('a', 'b') == 'ab'")))
+    assert r.status is Status.PASSED and r.tests_passed == 2
+    r = one(sandbox, code, AssertTests(("assert add(1, 2) == 3", "assert add(1, 1) == 3")))
+    assert r.status is Status.FAILED
+    assert [t.passed for t in r.tests] == [True, False]
+    assert r.tests[1].value == (2, 3)
+    r = one(sandbox, code, CallTests("add", ((1, 2), ((1,), (2,)), ({1}, {2}))))
+    assert [t.value for t in r.tests] == [3, (1, 2), None]
+    assert r.tests[2].error_type == "TypeError"
+    assert r.status is Status.RUNTIME_ERROR
+
+
+def test_numeric_semantics_are_pythons(sandbox):
+    code = "def f():\n    return 3.0\n"
+    r = one(sandbox, code, AssertTests(("assert f() == 3", "assert f() is not None", "assert f() in [3]")))
+    assert r.status is Status.PASSED
+
+
+def test_runtime_error_is_located_in_the_candidate(sandbox):
+    code = """
+    def helper(x):
+        return 10 // x
+
+    def f(x):
+        return helper(x) + 1
+    """
+    r = one(sandbox, code, AssertTests(("assert f(5) == 3", "assert f(0) == 1")))
+    assert r.status is Status.RUNTIME_ERROR
+    assert r.error_type == "ZeroDivisionError"
+    assert r.error_line == 3
+    assert r.tests[1].error_line == 3 and r.tests[0].passed
+
+
+def test_load_error_and_syntax_error_locations(sandbox):
+    r = one(sandbox, "x = 1\ny = undefined_name\n")
+    assert (r.status, r.error_type, r.error_line) == (Status.RUNTIME_ERROR, "NameError", 2)
+    r = one(sandbox, "def f(:\n    pass\n")
+    assert r.status is Status.SYNTAX_ERROR and r.error_line == 1 and r.error_column is not None
+
+
+def test_prelude_runs_first_and_keeps_candidate_line_numbers(sandbox):
+    prelude = "def api(x):\n    if x < 0:\n        raise ValueError('negative')\n    return x\n"
+    code = "def task():\n    return api(-1)\n"
+    r = sandbox.run([Job(code, CallTests("task", ((),)), prelude=prelude)])[0]
+    assert r.tests[0].error_type == "ValueError"
+    assert r.tests[0].error_line == 2
+
+
+def test_unparsable_test_is_a_failed_test_not_an_exception(sandbox):
+    r = one(sandbox, "def f():\n    return 1\n", AssertTests(("assert f( ==", "assert f() == 1")))
+    assert r.status is Status.FAILED
+    assert r.tests[0].error_type == "TestSyntaxError" and r.tests[1].passed
+
+
+def test_missing_function(sandbox):
+    r = one(sandbox, "def g():\n    return 1\n", CallTests("f", ((), ())))
+    assert r.status is Status.FAILED
+    assert all(t.error_type == "MissingFunction" for t in r.tests)
+
+
+def test_expected_values_compared_in_parent(sandbox):
+    r = one(sandbox, "def f(x):\n    return sorted(x)\n", CallTests("f", (([3, 1],), ([2],)), expected=([1, 3], [3])))
+    assert [t.passed for t in r.tests] == [True, False]
+
+
+def test_per_call_time_limit(sandbox):
+    code = "import time\ndef f(t):\n    time.sleep(t)\n    return t\n"
+    r = one(sandbox, code, CallTests("f", ((0.0,), (5.0,), (0.0,)), call_timeouts_s=(1.0, 0.2, 1.0)))
+    assert [t.passed for t in r.tests] == [True, False, True]
+    assert r.tests[1].error_type == "CallTimeout"
+    assert r.status is Status.FAILED
+
+
+def test_state_persists_across_calls(sandbox):
+    code = "calls = []\ndef f():\n    calls.append(1)\n    return len(calls)\n"
+    r = one(sandbox, code, CallTests("f", ((), (), ())))
+    assert [t.value for t in r.tests] == [1, 2, 3]
+
+
+def test_setup_runs_before_tests(sandbox):
+    r = one(sandbox, "def f(x):\n    return x\n", AssertTests(("assert f(K) == 7",), setup="K = 7"))
+    assert r.status is Status.PASSED
+
+
+def test_line_tracing(sandbox):
+    code = """
+    def f(x):
+        if x > 0:
+            return 1
+        return -1
+
+    def unused():
+        return 0
+    """
+    r = one(sandbox, code, AssertTests(("assert f(1) == 1",)), trace_lines=True)
+    assert r.status is Status.PASSED
+    assert {3, 4} <= r.executed_lines
+    assert 5 not in r.executed_lines and 9 not in r.executed_lines
+
+
+def test_stdout_and_stderr_captured_and_capped(sandbox):
+    code = "import sys\nprint('hello')\nsys.stderr.write('E' * 5000)\n"
+    r = sandbox.run([Job(code, limits=Limits(output_capture_bytes=100))])[0]
+    assert r.stdout == "hello\n"
+    assert r.stderr == "E" * 100
+    assert r.status is Status.PASSED
+
+
+def test_environment_is_scrubbed(sandbox, monkeypatch):
+    monkeypatch.setenv("EXECRL_SECRET_TOKEN", "xyz")
+    with Sandbox(workers=1) as fresh:
+        r = fresh.run([Job("import os\ndef env():\n    return sorted(os.environ)\n", CallTests("env", ((),)))])[0]
+    assert "EXECRL_SECRET_TOKEN" not in r.tests[0].value
+    assert "PATH" in r.tests[0].value
+
+
+def test_results_in_input_order_and_slow_job_does_not_block(sandbox):
+    jobs = [Job("import time\ntime.sleep(1.5)\n", limits=Limits(timeout_s=5))]
+    jobs += [Job(f"def f():\n    return {i}\n", CallTests("f", ((),))) for i in range(40)]
+    start = time.monotonic()
+    results = sandbox.run(jobs)
+    assert [r.tests[0].value for r in results[1:]] == list(range(40))
+    assert results[0].status is Status.PASSED
+    assert time.monotonic() - start < 30  # a generous bound: the 40 jobs ran beside the slow one
+
+
+def test_dead_worker_is_replaced(sandbox):
+    sandbox.run([Job("x = 1")] * 2)
+    victim = sandbox._idle[0]
+    victim.proc.kill()
+    victim.proc.wait()
+    results = sandbox.run([Job("def f():\n    return 5\n", CallTests("f", ((),)))] * 4)
+    assert all(r.status is Status.PASSED for r in results)
+
+
+def test_bad_call_inputs_are_a_clear_error(sandbox):
+    with pytest.raises(ExecrlError, match="plain data"):
+        sandbox.run([Job("def f(x): return x", CallTests("f", ((object(),),)))])
+    with pytest.raises(ExecrlError, match="one limit per input"):
+        sandbox.run([Job("def f(): return 1", CallTests("f", ((),), call_timeouts_s=(1.0, 2.0)))])
+
+
+# --- isolation modes ---------------------------------------------------------------------------
+
+
+def test_without_bubblewrap_warns_once_and_still_limits(monkeypatch):
+    monkeypatch.setattr(pool_module, "bubblewrap_path", lambda: None)
+    monkeypatch.setattr(pool_module, "_warned", set())
+    with pytest.warns(RuntimeWarning, match="WITHOUT network or file-system isolation"):
+        sb = Sandbox(workers=1)
+    with sb:
+        assert not sb.namespaces
+        r = sb.run([Job("while True:\n    pass\n", limits=Limits(timeout_s=1.0))])[0]
+        assert r.status is Status.TIMEOUT
+        r = sb.run([Job("def f():\n    return 2\n", AssertTests(("assert f() == 2",)))])[0]
+        assert r.status is Status.PASSED
+    with pytest.raises(SandboxUnavailable):
+        Sandbox(workers=1, isolation=Isolation.NAMESPACES)
+
+
+def test_rlimits_mode_asks_for_no_namespaces():
+    with Sandbox(workers=1, isolation="rlimits") as sb:
+        assert not sb.namespaces
+        r = sb.run([Job("import os\nos._exit(0)\n", AssertTests(("assert True",)))])[0]
+        assert r.status is Status.FAILED

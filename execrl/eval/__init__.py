@@ -1,0 +1,1 @@
+"""Evaluation: pass@k, benchmark runners (MBPP, MBPP+, RoboEval), reports and plots."""

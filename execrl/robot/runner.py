@@ -1,0 +1,95 @@
+"""Running a robot program against one world state in the sandbox, and reading back what happened.
+
+The candidate's code is the job's code, so its errors are located on its own lines; the simulator
+travels as the job's prelude and its entry function is called with the state and the time budget.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from execrl.robot.checks import Trace, trace_from_data
+from execrl.sandbox import CallTests, Job, JobResult, Limits, Status
+
+SIMULATION_TIMEOUT_S = 1.0  # the benchmark's --simulation-timeout
+ENTRY_FUNCTION = "_execrl_run_robot"
+SIMULATOR_SOURCE = resources.files("execrl.robot").joinpath("simulator.py").read_text(encoding="utf-8")
+
+# How long past the simulated budget the sandbox waits before killing a program that escapes the
+# simulated clock (one that swallows the timeout with a bare ``except:`` or blocks outside Python).
+_BACKSTOP_S = 5.0
+
+_DOUBLE_QUOTED = re.compile(r'".*?"')
+
+
+def lowercase_double_quoted(program: str) -> str:
+    """The benchmark's rewrite: everything between two double quotes on one line is lowercased.
+
+    It ignores Python syntax (f-string fields and strings compared against error messages change
+    too); single-quoted strings are left alone. Line numbers do not change.
+    """
+    return _DOUBLE_QUOTED.sub(lambda match: match.group(0).lower(), program)
+
+
+@dataclass(frozen=True)
+class RobotRun:
+    """One run of a program against one state: how it ended, its trace, and its error if it crashed.
+
+    ``status`` is "success", "timeout" (the simulated budget ran out, or the sandbox stopped it) or
+    "exception" (the program crashed, at load or while running).
+    """
+
+    status: str
+    trace: Trace
+    error_type: str | None = None
+    error_message: str | None = None
+    error_line: int | None = None
+
+    @property
+    def error(self) -> str | None:
+        if self.error_type is None:
+            return None
+        return f"{self.error_type}: {self.error_message}" if self.error_message else self.error_type
+
+
+def robot_job(program: str, state: dict[str, Any], timeout_s: float = SIMULATION_TIMEOUT_S) -> Job:
+    """A sandbox job that runs ``program``'s ``task_program()`` once against ``state``."""
+    limit = timeout_s + _BACKSTOP_S
+    return Job(
+        code=program,
+        prelude=SIMULATOR_SOURCE,
+        tests=CallTests(function=ENTRY_FUNCTION, inputs=((state, timeout_s),), call_timeouts_s=(limit,)),
+        limits=Limits(timeout_s=limit + _BACKSTOP_S),
+    )
+
+
+_TIMEOUT_STATUSES = (Status.TIMEOUT, Status.OUTPUT_EXCEEDED)  # the benchmark sees a blocked pipe as a timeout
+
+
+def decode_run(result: JobResult) -> RobotRun:
+    """What the simulator reported, or, when the program never got that far, what the sandbox saw."""
+    outcome = result.tests[0] if result.tests else None
+    if outcome is not None and outcome.passed and isinstance(outcome.value, dict):
+        report = outcome.value
+        return RobotRun(
+            status=report["status"],
+            trace=trace_from_data(report["trace"]),
+            error_type=report["error_type"],
+            error_message=report["error_message"],
+            error_line=report["error_line"],
+        )
+    if result.status in _TIMEOUT_STATUSES or (outcome is not None and outcome.error_type == "CallTimeout"):
+        return RobotRun(status="timeout", trace=Trace())
+    # A job-level error (syntax, load time) comes before the entry call's, which then never ran.
+    if result.error_type is None and outcome is not None and outcome.error_type is not None:
+        return RobotRun("exception", Trace(), outcome.error_type, outcome.error_message, outcome.error_line)
+    return RobotRun(
+        status="exception",
+        trace=Trace(),
+        error_type=result.error_type or result.status.value,
+        error_message=result.error_message,
+        error_line=result.error_line,
+    )

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from execrl.robot.checks import trace_from_data
+from execrl.robot.runner import ENTRY_FUNCTION, SIMULATOR_SOURCE, RobotRun
+from execrl.robot.tasks import RoboEvalTask, load_tasks
+from execrl.sandbox import Sandbox
+
+RunLocal = Callable[..., RobotRun]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> str:
+    return os.environ.get("EXECRL_DATA_DIR", "/work/shared/data")
+
+
+@pytest.fixture(scope="session")
+def tasks(data_dir: str) -> dict[str, RoboEvalTask]:
+    return load_tasks(data_dir)
+
+
+def run_local(program: str, state: dict[str, Any], timeout_s: float = 1.0) -> RobotRun:
+    """Run a trusted test program the way the sandbox does (prelude, then code, then the entry
+    function), in this process: fast enough to test the simulator call by call."""
+    namespace: dict[str, Any] = {"__name__": "__execrl__"}
+    exec(compile(SIMULATOR_SOURCE, "<prelude>", "exec"), namespace)  # noqa: S102 - our own test programs
+    exec(compile(program, "<candidate>", "exec"), namespace)  # noqa: S102
+    report = namespace[ENTRY_FUNCTION](state, timeout_s)
+    return RobotRun(
+        status=report["status"],
+        trace=trace_from_data(report["trace"]),
+        error_type=report["error_type"],
+        error_message=report["error_message"],
+        error_line=report["error_line"],
+    )
+
+
+@pytest.fixture()
+def local() -> RunLocal:
+    return run_local
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(workers=2) as pool:
+        yield pool

@@ -1,0 +1,124 @@
+"""The judge interface: a judge scores a whole batch of candidates in one call.
+
+A judge kind is added by decorating its factory with ``register_judge``; modules in
+``execrl/rewards/judges/`` are imported on first lookup, so a new file there is all it takes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from execrl.errors import ExecrlError
+from execrl.records import JudgeResult
+from execrl.rewards.extract import DEFAULT_MAX_CHARS, ExtractedCode, extract_code
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One response to judge: its text, the code extracted from it, and what to check it against.
+
+    ``tests`` are assert statements (``None``: the task has none); ``task`` carries task data a
+    judge may need beyond tests (a robot task's world states for the simulator judge).
+    """
+
+    response: str
+    extracted: ExtractedCode
+    tests: tuple[str, ...] | None = None
+    test_setup: str = ""
+    task_id: str | None = None
+    task: Any = None
+
+    @property
+    def code(self) -> str:
+        return self.extracted.code
+
+    @classmethod
+    def from_response(
+        cls,
+        response: str | bytes,
+        *,
+        tests: Sequence[str] | None = None,
+        test_setup: str = "",
+        task_id: str | None = None,
+        task: Any = None,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> Candidate:
+        text = response.decode("utf-8", errors="replace") if isinstance(response, bytes) else response
+        return cls(
+            response=text,
+            extracted=extract_code(text, max_chars),
+            tests=None if tests is None else tuple(tests),
+            test_setup=test_setup,
+            task_id=task_id,
+            task=task,
+        )
+
+
+class Judge(Protocol):
+    """Scores a batch: one ``JudgeResult`` per candidate, in order, with findings as response spans."""
+
+    def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]: ...
+
+
+class JudgeSettings(BaseModel):
+    """Base of every judge's settings model: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+S = TypeVar("S", bound=JudgeSettings)
+
+
+@dataclass(frozen=True)
+class JudgeKind:
+    """A registered judge kind: how to build it from its validated settings."""
+
+    name: str
+    settings: type[JudgeSettings]
+    build: Callable[[Any], Judge]
+    credit: str  # the credit strategy used when the config names none
+
+
+_REGISTRY: dict[str, JudgeKind] = {}
+
+
+def register_judge(
+    name: str, settings: type[S], credit: str = "localized"
+) -> Callable[[Callable[[S], Judge]], Callable[[S], Judge]]:
+    """Register ``factory(settings) -> Judge`` under ``name``; used as a decorator."""
+
+    def decorate(factory: Callable[[S], Judge]) -> Callable[[S], Judge]:
+        if name in _REGISTRY and _REGISTRY[name].build is not factory:
+            raise ValueError(f"judge kind {name!r} is already registered")
+        _REGISTRY[name] = JudgeKind(name, settings, factory, credit)
+        return factory
+
+    return decorate
+
+
+def _discover() -> None:
+    from execrl.rewards import judges
+
+    for info in pkgutil.iter_modules(judges.__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{judges.__name__}.{info.name}")
+
+
+def judge_kind(name: str) -> JudgeKind:
+    """The registered judge kind ``name``; an ``ExecrlError`` listing the known kinds otherwise."""
+    if name not in _REGISTRY:
+        _discover()
+    if name not in _REGISTRY:
+        raise ExecrlError(f"unknown judge kind {name!r}; known kinds: {', '.join(judge_kinds())}")
+    return _REGISTRY[name]
+
+
+def judge_kinds() -> list[str]:
+    _discover()
+    return sorted(_REGISTRY)

@@ -1,0 +1,103 @@
+"""The security judge: Bandit, in-process.
+
+Score: ``-min(1, sum(severity weight x confidence weight) / saturation)`` over Bandit's issues, so
+0.0 is clean and issues worth ``saturation`` (by default one HIGH-severity, HIGH-confidence issue)
+give -1.0. Each finding's severity is its weight. Code that does not parse scores 0.0 (the syntax
+judge owns that).
+
+Bandit reads strings only through the private ``BanditManager._parse_file`` (about 2.5 ms per program,
+against ~310 ms for a CLI process per program; shared/specs/judges.md). That is why bandit is pinned
+in pyproject.toml and tests/rewards compares this path with the CLI.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from typing import Literal
+
+from bandit.core import config as bandit_config
+from bandit.core import manager as bandit_manager
+from pydantic import Field, PositiveFloat, field_validator
+
+from execrl.errors import ExecrlError
+from execrl.records import Finding, JudgeResult
+from execrl.rewards.base import Candidate, JudgeSettings, register_judge
+
+LEVELS = ("LOW", "MEDIUM", "HIGH")
+Level = Literal["LOW", "MEDIUM", "HIGH"]
+
+
+class SecuritySettings(JudgeSettings):
+    # B101 flags every ``assert``: in generated snippets those are self-checks, not a security risk.
+    skip: tuple[str, ...] = ("B101",)
+    severity_weights: dict[Level, PositiveFloat] = Field(
+        default_factory=lambda: {"LOW": 1.0, "MEDIUM": 2.0, "HIGH": 3.0}
+    )
+    confidence_weights: dict[Level, PositiveFloat] = Field(
+        default_factory=lambda: {"LOW": 0.33, "MEDIUM": 0.67, "HIGH": 1.0}
+    )
+    saturation: PositiveFloat = 3.0
+
+    @field_validator("severity_weights", "confidence_weights")
+    @classmethod
+    def _every_level(cls, weights: dict[str, float]) -> dict[str, float]:
+        if set(weights) != set(LEVELS):
+            raise ValueError(f"give a weight for each of {', '.join(LEVELS)}")
+        return weights
+
+
+@register_judge("security", SecuritySettings)
+class SecurityJudge:
+    def __init__(self, settings: SecuritySettings) -> None:
+        if not hasattr(bandit_manager.BanditManager, "_parse_file"):
+            raise ExecrlError("this bandit version lacks BanditManager._parse_file; install bandit==1.9.4")
+        self.settings = settings
+        self.config = bandit_config.BanditConfig()
+        # Bandit warns for every in-memory file that it cannot find a package name for it.
+        logging.getLogger("bandit").setLevel(logging.ERROR)
+
+    def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]:
+        # One manager per batch: creating it is cheap (~0.1 ms) and it accumulates per-file state.
+        mgr = bandit_manager.BanditManager(
+            self.config, "file", quiet=True, profile={"exclude": list(self.settings.skip)}
+        )
+        for i, candidate in enumerate(batch):
+            if candidate.extracted.has_code:
+                name = f"c{i}.py"
+                mgr._parse_file(name, io.BytesIO(candidate.code.encode("utf-8")), [name])
+        issues: dict[str, list] = {}
+        for issue in mgr.results:
+            issues.setdefault(issue.fname, []).append(issue)
+        return [self._result(candidate, issues.get(f"c{i}.py", ())) for i, candidate in enumerate(batch)]
+
+    def _result(self, candidate: Candidate, issues: Sequence) -> JudgeResult:
+        extracted = candidate.extracted
+        findings = []
+        for issue in issues:
+            weight = (
+                self.settings.severity_weights[issue.severity]
+                * self.settings.confidence_weights[issue.confidence]
+            )
+            # Bandit columns are 0-based UTF-8 byte offsets; the end column belongs to the last line.
+            end_line = max(issue.linerange or [issue.lineno])
+            start, end = extracted.position_span(
+                issue.lineno,
+                extracted.char_column(issue.lineno, issue.col_offset),
+                end_line,
+                extracted.char_column(end_line, issue.end_col_offset),
+            )
+            findings.append(
+                Finding(
+                    start,
+                    end,
+                    weight,
+                    issue.test_id,
+                    f"{issue.text} (severity {issue.severity}, confidence {issue.confidence})",
+                )
+            )
+        if not findings:
+            return JudgeResult(0.0)
+        total = sum(f.severity for f in findings)
+        return JudgeResult(-min(1.0, total / self.settings.saturation), tuple(findings))

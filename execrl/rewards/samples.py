@@ -1,0 +1,168 @@
+"""The JSONL records of ``execrl reward``: samples to score in, scored samples out.
+
+Input lines: ``{"prompt", "response", "tests": [assert, ...]}`` or ``{"prompt", "response",
+"task_id": "mbpp/<n>"}`` (other keys are ignored); bytes that are not UTF-8
+and lone surrogates read as U+FFFD. Output lines: the sample, its total ``reward``,
+each judge's ``components`` (score, findings as response spans), and ``tokens`` / ``token_rewards``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from execrl.data_dir import data_file
+from execrl.errors import ExecrlError
+from execrl.rewards.config import validation_message
+from execrl.rewards.extract import replace_surrogates
+from execrl.rewards.formula import RewardBreakdown
+
+
+class RewardSample(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    prompt: str = ""
+    response: str
+    tests: list[str] | None = None
+    task_id: str | int | None = None
+
+    @model_validator(mode="after")
+    def _has_tests(self) -> RewardSample:
+        if self.tests is None and self.task_id is None:
+            raise ValueError("give `tests` (a list of assert strings) or a `task_id` such as mbpp/11")
+        return self
+
+
+@dataclass(frozen=True)
+class SampleLine:
+    """A readable input line: its 1-based number, the sample, and the tests (and setup) to judge it by."""
+
+    line: int
+    sample: RewardSample
+    tests: tuple[str, ...]
+    test_setup: str
+
+
+@dataclass(frozen=True)
+class BadLine:
+    line: int
+    problem: str
+
+
+def task_tests(
+    task_id: str | int, data_dir: str | os.PathLike[str] | None = None
+) -> tuple[tuple[str, ...], str]:
+    """The assert tests and setup code of a benchmark task (only ``mbpp/<n>`` so far)."""
+    benchmark, _, number = str(task_id).partition("/")
+    if benchmark != "mbpp" or not number.isdigit():
+        raise ExecrlError(f"unknown task_id {task_id!r}: supported are mbpp/<n> (n = 1..974)")
+    tasks = _mbpp_tasks(data_file("mbpp/mbpp.jsonl", data_dir))
+    if int(number) not in tasks:
+        raise ExecrlError(f"task_id {task_id!r}: no MBPP task {number} in the data")
+    return tasks[int(number)]
+
+
+@lru_cache(maxsize=4)
+def _mbpp_tasks(path: Path) -> dict[int, tuple[tuple[str, ...], str]]:
+    tasks = {}
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            tasks[int(record["task_id"])] = (tuple(record["test_list"]), record.get("test_setup_code", ""))
+    return tasks
+
+
+def read_samples(
+    path: str | os.PathLike[str], data_dir: str | os.PathLike[str] | None = None
+) -> Iterator[SampleLine | BadLine]:
+    """Each line of a JSONL file as a ``SampleLine``, or a ``BadLine`` saying what is wrong with it."""
+    try:
+        handle = Path(path).open("rb")  # noqa: SIM115 -- closed by the `with` below
+    except OSError as exc:
+        raise ExecrlError(f"cannot read samples {path}: {exc.strerror or exc}") from exc
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                # Undecodable bytes read as U+FFFD; stdlib json (unlike pydantic's parser) keeps lone
+                # surrogates, which the judges then report instead of losing the line.
+                sample = RewardSample.model_validate(json.loads(raw.decode("utf-8", errors="replace")))
+            except json.JSONDecodeError as exc:
+                yield BadLine(number, f"not valid JSON ({exc})")
+                continue
+            except ValidationError as exc:
+                yield BadLine(number, validation_message(exc, source="sample").replace("\n", "; "))
+                continue
+            # Tokenizers cannot take lone surrogates; U+FFFD keeps every offset (the judges then see
+            # the same character that the tokens show).
+            sample = sample.model_copy(update={"response": replace_surrogates(sample.response)})
+            if sample.tests is not None:
+                yield SampleLine(number, sample, tuple(sample.tests), "")
+                continue
+            try:
+                tests, setup = task_tests(sample.task_id, data_dir)
+            except ExecrlError as exc:
+                yield BadLine(number, str(exc))
+                continue
+            yield SampleLine(number, sample, tests, setup)
+
+
+class FindingOut(BaseModel):
+    start: int
+    end: int
+    severity: float
+    rule: str
+    message: str
+
+
+class ComponentOut(BaseModel):
+    score: float  # the judge's raw score
+    normalized: float
+    reward: float  # weight * normalized: this judge's part of ``reward``
+    credit: str
+    findings: list[FindingOut]
+
+
+class ScoredSample(BaseModel):
+    """One output line of ``execrl reward`` (and one input record of ``execrl show``)."""
+
+    line: int
+    prompt: str
+    response: str
+    task_id: str | int | None = None
+    reward: float
+    components: dict[str, ComponentOut]
+    tokens: list[str]
+    token_rewards: list[float]
+
+    @classmethod
+    def build(
+        cls, item: SampleLine, breakdown: RewardBreakdown, offsets: list[tuple[int, int]], tokens: list[str]
+    ) -> ScoredSample:
+        """``tokens``: each token's text for display, one per span in ``offsets``."""
+        return cls(
+            line=item.line,
+            prompt=item.sample.prompt,
+            response=item.sample.response,
+            task_id=item.sample.task_id,
+            reward=breakdown.total,
+            components={
+                part.name: ComponentOut(
+                    score=part.raw,
+                    normalized=part.normalized,
+                    reward=part.reward,
+                    credit=part.credit,
+                    findings=[FindingOut(**vars(f)) for f in part.result.findings],
+                )
+                for part in breakdown.components
+            },
+            tokens=tokens,
+            token_rewards=breakdown.token_rewards(offsets),
+        )

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from execrl.rewards.base import Candidate
+
+# imported as a module: pytest would try to collect classes named Test* imported here
+from execrl.rewards.judges import tests as tests_kind
+from execrl.rewards.judges.security import SecurityJudge, SecuritySettings
+from execrl.rewards.judges.style import StyleJudge, StyleSettings
+from execrl.rewards.judges.syntax import SyntaxJudge, SyntaxSettings
+
+
+def fenced(code: str) -> str:
+    return f"Here is my answer.\n```python\n{code}```\nHope this helps."
+
+
+def texts(candidate: Candidate, result) -> list[tuple[str, str]]:
+    return [(f.rule, candidate.response[f.start : f.end]) for f in result.findings]
+
+
+# -- syntax ------------------------------------------------------------------------------------------
+
+
+def test_syntax_ok_scores_zero_and_error_is_located() -> None:
+    good = Candidate.from_response(fenced("def f(x):\n    return x\n"))
+    bad = Candidate.from_response(fenced("x = 'é'\ndef f(x:\n    return x\n"))
+    ok, error = SyntaxJudge(SyntaxSettings())([good, bad])
+    assert (ok.score, ok.findings) == (0.0, ())
+    assert error.score == -1.0
+    (finding,) = error.findings
+    assert finding.rule == "SyntaxError"
+    assert bad.response[finding.start : finding.end] in {"(", ":"}
+    assert bad.response[finding.start - 5 : finding.start] == "def f"
+
+
+def test_syntax_reports_no_code_and_null_bytes() -> None:
+    empty, null = Candidate.from_response(""), Candidate.from_response("x = 1\0\n")
+    no_code, null_result = SyntaxJudge(SyntaxSettings())([empty, null])
+    assert no_code.score == -1.0 and [f.rule for f in no_code.findings] == ["no-code"]
+    assert null_result.score == -1.0
+    assert null.response[null_result.findings[0].start] == "\0"
+
+
+def test_syntax_penalises_a_cut_response_even_if_its_head_compiles() -> None:
+    candidate = Candidate.from_response("x = 1\n" * 100, max_chars=60)
+    (result,) = SyntaxJudge(SyntaxSettings())([candidate])
+    assert result.score == -1.0
+    assert [f.rule for f in result.findings] == ["response-too-long"]
+
+
+# -- style (real ruff) ---------------------------------------------------------------------------------
+
+
+def test_style_findings_are_located_with_unicode_columns() -> None:
+    code = "import os\ndef f(x):\n    s = 'éé'; return x == None\n"
+    candidate = Candidate.from_response(fenced(code))
+    clean = Candidate.from_response(fenced("def f(x):\n    return x + 1\n"))
+    result, clean_result = StyleJudge(StyleSettings())([candidate, clean])
+    found = texts(candidate, result)
+    assert ("F401", "os") in found
+    assert ("E711", "None") in found  # after two 2-byte characters: columns count characters
+    assert ("E702", ";") in found
+    assert result.score == -min(1.0, len(result.findings) / 3)
+    assert clean_result == type(clean_result)(0.0)
+
+
+def test_style_rule_selection_is_configurable() -> None:
+    candidate = Candidate.from_response(fenced("import os\nx = 1 \n"))
+    (result,) = StyleJudge(StyleSettings(select=("W291",), ignore=()))([candidate])
+    assert texts(candidate, result) == [("W291", " ")]
+
+
+def test_style_leaves_syntax_errors_and_empty_code_alone() -> None:
+    broken, empty = Candidate.from_response("def f(:\n"), Candidate.from_response("no code here at all.")
+    assert [r.score for r in StyleJudge(StyleSettings())([broken, empty])] == [0.0, 0.0]
+
+
+def test_style_bad_rule_selector_fails_at_configuration() -> None:
+    from execrl.errors import ExecrlError
+
+    with pytest.raises(ExecrlError, match="XYZ999"):
+        StyleJudge(StyleSettings(select=("XYZ999",)))
+
+
+# -- security (real bandit) -----------------------------------------------------------------------------
+
+INSECURE = (
+    "import subprocess\n"
+    "s = 'ééé'; y = eval(\n"
+    "    '1 + 1')\n"
+    "def run(cmd):\n"
+    "    assert cmd\n"
+    "    return subprocess.call(cmd, shell=True)\n"
+)
+
+
+def test_security_weights_and_byte_columns() -> None:
+    candidate = Candidate.from_response(fenced(INSECURE))
+    safe = Candidate.from_response(fenced("def f(x):\n    return x\n"))
+    result, safe_result = SecurityJudge(SecuritySettings())([candidate, safe])
+    found = dict(texts(candidate, result))
+    assert found["B307"] == "eval(\n    '1 + 1')"  # starts after 3 two-byte characters
+    assert found["B602"] == "subprocess.call(cmd, shell=True)"
+    assert "B101" not in found  # skipped by default
+    weights = {f.rule: f.severity for f in result.findings}
+    assert weights["B602"] == 3.0 and weights["B307"] == 2.0
+    assert result.score == -1.0  # saturated
+    assert (safe_result.score, safe_result.findings) == (0.0, ())
+
+
+def test_security_skips_unparsable_code() -> None:
+    (result,) = SecurityJudge(SecuritySettings())([Candidate.from_response("eval(x")])
+    assert result.score == 0.0
+
+
+def test_bandit_in_process_matches_the_bandit_cli(tmp_path) -> None:
+    """The in-process path uses bandit's private _parse_file: this pins it to the CLI's results."""
+    (tmp_path / "c0.py").write_text(INSECURE, encoding="utf-8")
+    cli = subprocess.run(
+        [sys.executable, "-m", "bandit", "-q", "-f", "json", "-s", "B101", str(tmp_path / "c0.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    expected = sorted(
+        (r["test_id"], r["line_number"], r["col_offset"], r["issue_severity"], r["issue_confidence"])
+        for r in json.loads(cli.stdout)["results"]
+    )
+    judge = SecurityJudge(
+        SecuritySettings(
+            severity_weights={"LOW": 1, "MEDIUM": 10, "HIGH": 100},
+            confidence_weights={"LOW": 1, "MEDIUM": 2, "HIGH": 3},
+            saturation=1e9,
+        )
+    )
+    candidate = Candidate.from_response(INSECURE)
+    (result,) = judge([candidate])
+    assert expected and len(result.findings) == len(expected)
+    assert sorted(f.rule for f in result.findings) == sorted(e[0] for e in expected)
+    levels = {"LOW": 1, "MEDIUM": 10, "HIGH": 100}
+    conf = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
+    assert sorted(f.severity for f in result.findings) == sorted(levels[e[3]] * conf[e[4]] for e in expected)
+
+
+# -- tests (sandbox) -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tests_judge() -> tests_kind.TestsJudge:
+    return tests_kind.TestsJudge(tests_kind.TestsSettings(all_pass_bonus=0.5, timeout_s=1.0, trace_lines=True))
+
+
+def test_tests_judge_scores_fraction_and_bonus(tests_judge) -> None:
+    code = "def add(a, b):\n    return a + b\n"
+    tests = ("assert add(1, 2) == 3", "assert add(2, 2) == 4")
+    right = Candidate.from_response(fenced(code), tests=tests)
+    half = Candidate.from_response(fenced(code), tests=(*tests[:1], "assert add(2, 2) == 5"))
+    full, partial = tests_judge([right, half])
+    assert full.score == 1.5 and full.findings == ()
+    assert partial.score == 0.5
+    (finding,) = partial.findings
+    assert finding.rule == "AssertionError"
+    # a failed comparison blames the definition of the function the test calls
+    assert half.response[finding.start : finding.end] == code.rstrip("\n")
+    assert full.executed_spans and right.response[slice(*full.executed_spans[0])] == code.rstrip("\n")
+
+
+def test_tests_judge_locates_runtime_errors_on_their_line(tests_judge) -> None:
+    code = "def f(x):\n    if x > 2:\n        return 1 / 0\n    return x\n"
+    candidate = Candidate.from_response(fenced(code), tests=("assert f(1) == 1", "assert f(3) == 3"))
+    (result,) = tests_judge([candidate])
+    assert result.score == 0.5
+    assert texts(candidate, result) == [("ZeroDivisionError", "return 1 / 0")]
+
+
+def test_tests_judge_reports_timeouts_load_errors_and_early_exits(tests_judge) -> None:
+    loop = Candidate.from_response(fenced("def f():\n    while True:\n        pass\n"), tests=("assert f()",))
+    load = Candidate.from_response(fenced("x = 1\nraise ValueError('boom')\n"), tests=("assert x == 1",))
+    exit_ = Candidate.from_response(fenced("import os\nos._exit(0)\n"), tests=("assert False",))
+    timeout, load_error, early = tests_judge([loop, load, exit_])
+    assert timeout.score == 0.0 and [f.rule for f in timeout.findings] == ["Timeout"]
+    assert load_error.score == 0.0 and texts(load, load_error) == [("ValueError", "raise ValueError('boom')")]
+    assert early.score == 0.0 and len(early.findings) == 1
+
+
+def test_tests_judge_leaves_out_unparsable_tests(tests_judge) -> None:
+    code = "def f():\n    return 1\n"
+    candidate = Candidate.from_response(
+        fenced(code), tests=("assert f() == 1", "assert f( ==", "assert f() ==")
+    )
+    all_bad = Candidate.from_response(fenced(code), tests=("assert (",))
+    result, none_valid = tests_judge([candidate, all_bad])
+    assert result.score == 1.5  # the one valid test passed
+    assert [f.rule for f in result.findings] == ["invalid-test", "invalid-test"]
+    assert none_valid.score == 0.0 and [f.rule for f in none_valid.findings] == ["invalid-test"]
+    assert none_valid.executed_spans is None
+
+
+def test_tests_judge_without_tests_or_code_scores_zero(tests_judge) -> None:
+    no_tests = Candidate.from_response(fenced("x = 1\n"))
+    no_code = Candidate.from_response("I cannot.", tests=("assert True",))
+    assert [r.score for r in tests_judge([no_tests, no_code])] == [0.0, 0.0]

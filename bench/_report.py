@@ -13,7 +13,7 @@ def write_section(path: Path, title: str, body: str) -> None:
     text = path.read_text() if path.exists() else _HEADER
     stamp = datetime.date.today().isoformat()
     section = f"## {title}\n\n_Measured {stamp}._\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
     if pattern.search(text):
         text = pattern.sub(lambda _: section + "\n", text)
     else:

@@ -1,0 +1,133 @@
+"""MBPP+ evaluation speed: execrl vs EvalPlus 0.3.1 on the 378 canonical solutions.
+
+Each tool runs in its own process on the same samples file, with the same parallelism and the local
+data file (EvalPlus through ``MBPP_OVERRIDE_PATH``; no network). Each runs twice: "cold" with an
+empty cache (expected outputs computed first) and "warm" (expected outputs read from the cache).
+Writes the table to docs/benchmarks.md under "MBPP+ evaluation speed".
+
+    python bench/eval_speed.py [--workers N] [--data-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTION = "MBPP+ evaluation speed"
+
+_EXECRL = """
+import json, sys
+from execrl.eval.mbppplus import evaluate_mbppplus
+from execrl.eval.samples import load_samples
+from execrl.sandbox import Sandbox
+samples, data_dir, cache, workers, out = sys.argv[1:6]
+with Sandbox(workers=int(workers)) as sandbox:
+    report = evaluate_mbppplus(load_samples(samples), data_dir=data_dir, sandbox=sandbox, progress=False, cache_dir=cache)
+json.dump(report.to_evalplus_json(), open(out, "w"))
+"""
+
+_EVALPLUS = """
+import sys
+from evalplus.evaluate import evaluate
+evaluate(dataset="mbpp", samples=sys.argv[1], parallel=int(sys.argv[2]), i_just_wanna_run=True)
+"""
+
+
+def _timed(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _counts(result_file: Path) -> tuple[int, int]:
+    records = [r for rs in json.loads(result_file.read_text())["eval"].values() for r in rs]
+    base = sum(r["base_status"] == "pass" for r in records)
+    both = sum(r["base_status"] == "pass" and r["plus_status"] == "pass" for r in records)
+    return base, both
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--data-dir", default=os.environ.get("EXECRL_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+    )
+    args = parser.parse_args()
+    data_file = Path(args.data_dir) / "mbppplus" / "MbppPlus-v0.2.0.jsonl"
+    records = [json.loads(line) for line in data_file.read_text().splitlines() if line.strip()]
+
+    with tempfile.TemporaryDirectory(prefix="execrl-eval-speed-") as tmp:
+        work = Path(tmp)
+        samples = work / "samples.jsonl"
+        samples.write_text(
+            "".join(
+                json.dumps({"task_id": r["task_id"], "solution": r["prompt"] + r["canonical_solution"]})
+                + "\n"
+                for r in records
+            )
+        )
+        env = {**os.environ, "MBPP_OVERRIDE_PATH": str(data_file), "XDG_CACHE_HOME": str(work / "xdg")}
+        ours_out = work / "execrl_results.json"
+        ours_cmd = [
+            sys.executable,
+            "-c",
+            _EXECRL,
+            str(samples),
+            args.data_dir,
+            str(work / "execrl-cache"),
+            str(args.workers),
+            str(ours_out),
+        ]
+        theirs_cmd = [sys.executable, "-c", _EVALPLUS, str(samples), str(args.workers)]
+        times = {}
+        for tool, command in (("execrl", ours_cmd), ("evalplus", theirs_cmd)):
+            for phase in ("cold", "warm"):
+                times[tool, phase] = _timed(command, env)
+                print(f"{tool} {phase}: {times[tool, phase]:.1f} s", file=sys.stderr)
+        ours_counts = _counts(ours_out)
+        theirs_counts = _counts(work / "samples_eval_results.json")
+
+    n = len(records)
+    rows = [
+        (
+            "cold (expected outputs computed, then evaluation)",
+            times["execrl", "cold"],
+            times["evalplus", "cold"],
+        ),
+        ("warm (expected outputs from the cache)", times["execrl", "warm"], times["evalplus", "warm"]),
+    ]
+    lines = [
+        "| run | execrl s | EvalPlus 0.3.1 s | execrl / EvalPlus |",
+        "|---|---|---|---|",
+        *(f"| {name} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} |" for name, ours, theirs in rows),
+        f"| canonical solutions passing base | {ours_counts[0]}/{n} | {theirs_counts[0]}/{n} | |",
+        f"| canonical solutions passing base + plus | {ours_counts[1]}/{n} | {theirs_counts[1]}/{n} | |",
+    ]
+    table = "\n".join(lines)
+    body = (
+        f"`python bench/eval_speed.py --workers {args.workers}` on {os.cpu_count()} CPUs "
+        f"(CPython {platform.python_version()}): the {n} MBPP+ v0.2.0 canonical solutions (`prompt + "
+        "canonical_solution` as `solution`), evaluated on base and plus tests, each tool in its own process with "
+        f"{args.workers} parallel workers and the local data file. Single runs, wall time including start-up.\n\n"
+        f"{table}\n\n"
+        "Target: execrl <= 1/3 of EvalPlus's time. EvalPlus's canonical failures come from its worker's "
+        "address-space cap (see docs/mbpp.md)."
+    )
+    print(table)
+    write_section(ROOT / "docs" / "benchmarks.md", SECTION, body)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -48,6 +48,17 @@ class RobotRun:
     error_message: str | None = None
     error_line: int | None = None
 
+    @classmethod
+    def from_report(cls, report: dict) -> RobotRun:
+        """From the plain data the simulator's entry function returns."""
+        return cls(
+            status=report["status"],
+            trace=trace_from_data(report["trace"]),
+            error_type=report["error_type"],
+            error_message=report["error_message"],
+            error_line=report["error_line"],
+        )
+
     @property
     def error(self) -> str | None:
         if self.error_type is None:
@@ -73,14 +84,7 @@ def decode_run(result: JobResult) -> RobotRun:
     """What the simulator reported, or, when the program never got that far, what the sandbox saw."""
     outcome = result.tests[0] if result.tests else None
     if outcome is not None and outcome.passed and isinstance(outcome.value, dict):
-        report = outcome.value
-        return RobotRun(
-            status=report["status"],
-            trace=trace_from_data(report["trace"]),
-            error_type=report["error_type"],
-            error_message=report["error_message"],
-            error_line=report["error_line"],
-        )
+        return RobotRun.from_report(outcome.value)
     if result.status in _TIMEOUT_STATUSES or (outcome is not None and outcome.error_type == "CallTimeout"):
         return RobotRun(status="timeout", trace=Trace())
     # A job-level error (syntax, load time) comes before the entry call's, which then never ran.

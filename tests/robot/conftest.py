@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from execrl.robot.checks import trace_from_data
 from execrl.robot.runner import ENTRY_FUNCTION, SIMULATOR_SOURCE, RobotRun
 from execrl.robot.tasks import RoboEvalTask, load_tasks
 from execrl.sandbox import Sandbox
@@ -30,14 +29,7 @@ def run_local(program: str, state: dict[str, Any], timeout_s: float = 1.0) -> Ro
     namespace: dict[str, Any] = {"__name__": "__execrl__"}
     exec(compile(SIMULATOR_SOURCE, "<prelude>", "exec"), namespace)  # noqa: S102 - our own test programs
     exec(compile(program, "<candidate>", "exec"), namespace)  # noqa: S102
-    report = namespace[ENTRY_FUNCTION](state, timeout_s)
-    return RobotRun(
-        status=report["status"],
-        trace=trace_from_data(report["trace"]),
-        error_type=report["error_type"],
-        error_message=report["error_message"],
-        error_line=report["error_line"],
-    )
+    return RobotRun.from_report(namespace[ENTRY_FUNCTION](state, timeout_s))
 
 
 @pytest.fixture()

@@ -1,0 +1,69 @@
+"""``execrl eval``: results, report and plot files, summary, bad lines reported and skipped."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import pytest
+
+from execrl.cli import main
+from execrl.eval.roboeval import load_reference_programs
+
+DATA = os.environ.get("EXECRL_DATA_DIR", "../shared/data")
+
+
+def test_eval_roboeval_from_samples(tmp_path, capsys):
+    references = load_reference_programs(DATA)
+    broken = dataclasses.replace(references[1], id="broken", program="def task_program():\n    go_to('moon')\n")
+    lines = [json.dumps(dataclasses.asdict(r)) for r in (references[0], broken)] + ["{not json"]
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out" / "r.json"
+    assert main(["eval", "roboeval", "--samples", str(samples), "--out", str(out), "--data-dir", DATA]) == 0
+    result = json.loads(out.read_text())
+    programs = {p["id"]: p for p in result["programs"]}
+    assert programs[references[0].id]["passed_all_states"] is True
+    assert programs["broken"]["passed_all_states"] is False
+    assert programs["broken"]["category"] == "RobotExecutionError"
+    assert len(result["input_errors"]) == 1
+    assert out.with_suffix(".md").read_text().startswith("# RoboEval")
+    assert out.with_suffix(".png").stat().st_size > 1000
+    assert "pass@1" in capsys.readouterr().out
+
+
+def test_eval_with_nothing_valid_is_an_error(tmp_path, capsys):
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("nonsense\n")
+    code = main(["eval", "roboeval", "--samples", str(samples), "--out", str(tmp_path / "r.json"), "--data-dir", DATA])
+    assert code == 2
+    assert "no sample could be evaluated" in capsys.readouterr().err
+
+
+def test_eval_missing_samples_file(tmp_path, capsys):
+    code = main(["eval", "mbpp", "--samples", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "r.json")])
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bench", ["mbpp", "mbppplus"])
+def test_eval_mbpp_family(tmp_path, bench):
+    from execrl.tasks.mbpp import load_mbpp
+
+    task = next(t for t in load_mbpp(DATA) if t.task_id == "Mbpp/11")
+    samples = tmp_path / "s.jsonl"
+    records = [
+        {"task_id": "Mbpp/11", "solution": task.canonical_solution},
+        {"task_id": "Mbpp/11", "solution": "def remove_Occ(s, ch):\n    return s\n"},
+        {"task_id": "Mbpp/99999", "solution": "x = 1"},
+    ]
+    samples.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    out = tmp_path / "r.json"
+    assert main(["eval", bench, "--samples", str(samples), "--out", str(out), "--data-dir", DATA]) == 0
+    result = json.loads(out.read_text())
+    records = result["eval"]["Mbpp/11"]
+    assert len(records) == 2
+    status_key = "status" if bench == "mbpp" else "base_status"
+    assert [r[status_key] for r in records] == ["pass", "fail"]
+    assert any("99999" in p for p in result["problems"])

@@ -1,0 +1,200 @@
+"""The training configuration: one YAML file, validated with pydantic, overridable with ``--set a.b=value``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from execrl.errors import ExecrlError
+from execrl.models import GenerationSettings, LoraSettings
+from execrl.rl.estimators import ESTIMATORS
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class ModelConfig(_Section):
+    name: str = "smollm2"  # a Hub id, a local directory, or an embedded model (smollm2)
+    lora: LoraSettings = LoraSettings()
+    value: Literal["shared", "separate", "none"] = "shared"  # value head on the policy trunk, a critic, or none
+    critic: str | None = None  # the separate critic's model (default: the policy's model)
+    system_prompt: str | None = "Write a Python function that solves the task. Answer with one ```python code block."
+
+
+class TasksConfig(_Section):
+    source: Literal["builtin", "mbpp"] = "builtin"
+    train_size: int | None = Field(256, gt=0)  # builtin: tasks generated; mbpp: a cap (None: the whole split)
+    eval_size: int | None = Field(16, gt=0)
+    levels: tuple[int, ...] = (1,)  # builtin difficulty levels
+    seed: int = 0  # builtin generator seed
+    split: str = "train"  # mbpp split to train on
+    eval_split: str = "validation"  # mbpp split to evaluate on (builtin always uses its held-out split)
+    show_tests: int = Field(1, ge=0)  # mbpp: how many test asserts the prompt shows
+    data_dir: str | None = None  # mbpp: defaults to $EXECRL_DATA_DIR
+
+
+class KLConfig(_Section):
+    estimator: Literal["k1", "k3"] = "k1"
+    coef: float = Field(0.05, ge=0)
+    target: float | None = Field(None, gt=0)  # set: adapt coef towards this KL per response
+    horizon: int = Field(10_000, gt=0)
+
+
+class AlgorithmConfig(_Section):
+    estimator: str = "gae"
+    steps: int = Field(20, gt=0)
+    prompts_per_step: int = Field(4, gt=0)
+    samples_per_prompt: int = Field(2, gt=0)  # responses per prompt: the group of rloo / grpo
+    epochs: int = Field(2, gt=0)  # passes over each rollout batch
+    minibatch_size: int = Field(4, gt=0)  # responses per optimiser step
+    micro_batch_size: int = Field(2, gt=0)  # responses per forward pass (gradient accumulation)
+    learning_rate: float = Field(1e-4, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    max_grad_norm: float = Field(1.0, gt=0)
+    gamma: float = Field(1.0, ge=0, le=1)
+    lam: float = Field(0.95, ge=0, le=1)
+    clip_range: float = Field(0.2, gt=0)
+    value_clip_range: float = Field(0.2, gt=0)
+    value_coef: float = Field(0.5, ge=0)
+    entropy_coef: float = Field(0.0, ge=0)
+    whiten_advantages: bool | None = None  # None: the estimator's default
+    kl: KLConfig = KLConfig()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AlgorithmConfig:
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"unknown estimator {self.estimator!r}; known: {', '.join(sorted(ESTIMATORS))}")
+        if self.estimator in ("rloo", "grpo") and self.samples_per_prompt < 2:
+            raise ValueError(f"estimator {self.estimator} compares responses to one prompt: samples_per_prompt >= 2")
+        if self.minibatch_size % self.micro_batch_size:
+            raise ValueError("minibatch_size must be a multiple of micro_batch_size")
+        if (self.prompts_per_step * self.samples_per_prompt) % self.minibatch_size:
+            raise ValueError("prompts_per_step * samples_per_prompt must be a multiple of minibatch_size")
+        return self
+
+    @property
+    def batch_size(self) -> int:
+        return self.prompts_per_step * self.samples_per_prompt
+
+
+class CheckpointConfig(_Section):
+    every: int = Field(10, gt=0)  # steps between checkpoints (the last step always gets one)
+    keep_last: int = Field(2, gt=0)
+
+
+class EvalConfig(_Section):
+    enabled: bool = True
+    every: int | None = Field(None, gt=0)  # steps between evaluations; None: only before and after training
+    at_start: bool = True
+    timeout_s: float = Field(5.0, gt=0)
+
+
+class LoggingConfig(_Section):
+    tensorboard: bool = True
+    plots: bool = True
+    progress: bool = True
+
+
+class ExportConfig(_Section):
+    adapter: bool = True
+    merged: bool = False
+
+
+class TrainConfig(_Section):
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 autocast on CUDA, fp32 on the CPU
+    output_dir: str = "runs/execrl"
+    model: ModelConfig = ModelConfig()
+    tasks: TasksConfig = TasksConfig()
+    generation: GenerationSettings = GenerationSettings()
+    reward: dict[str, Any] | None = None  # an inline reward config (docs/rewards.md)
+    reward_config: str | None = None  # or a path to one; neither: the default formula
+    algorithm: AlgorithmConfig = AlgorithmConfig()
+    checkpoint: CheckpointConfig = CheckpointConfig()
+    eval: EvalConfig = EvalConfig()
+    logging: LoggingConfig = LoggingConfig()
+    export: ExportConfig = ExportConfig()
+
+    @model_validator(mode="after")
+    def _one_reward(self) -> TrainConfig:
+        if self.reward is not None and self.reward_config is not None:
+            raise ValueError("give either reward (inline) or reward_config (a path), not both")
+        if self.model.value == "none" and ESTIMATORS[self.algorithm.estimator].needs_critic:
+            raise ValueError(f"estimator {self.algorithm.estimator} needs a value head: set model.value: shared")
+        return self
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """``a.b.c=value`` -> (["a", "b", "c"], value parsed as a YAML scalar or flow collection)."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise ExecrlError(f"--set {item!r}: expected key=value, e.g. --set algorithm.steps=10")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ExecrlError(f"--set {item!r}: the value is not valid YAML ({exc})") from exc
+    return key.strip().split("."), value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    for item in overrides:
+        path, value = parse_override(item)
+        node = data
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ExecrlError(f"--set {item!r}: {part!r} is a value, not a section")
+            node = child
+        node[path[-1]] = value
+    return data
+
+
+def _validation_message(exc: ValidationError, source: str) -> str:
+    lines = [f"invalid training config ({source}):"]
+    for error in exc.errors():
+        path = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (see docs/training.md for the keys)"
+        lines.append(f"  {path}: {message}")
+    return "\n".join(lines)
+
+
+def parse_config(data: Any, source: str = "config") -> TrainConfig:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ExecrlError(f"{source}: a training config is a YAML mapping, got {type(data).__name__}")
+    try:
+        return TrainConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ExecrlError(_validation_message(exc, source)) from exc
+
+
+def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ExecrlError(f"cannot read training config {path}: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ExecrlError(f"training config {path} is not valid YAML: {exc}") from exc
+    return data if data is not None else {}
+
+
+def load_config(path: str | os.PathLike[str] | None, overrides: list[str] = ()) -> TrainConfig:
+    """The config at ``path`` (defaults when None) with ``key=value`` overrides applied, validated."""
+    data = read_yaml(path) if path is not None else {}
+    if not isinstance(data, dict):
+        raise ExecrlError(f"{path}: a training config is a YAML mapping, got {type(data).__name__}")
+    return parse_config(apply_overrides(data, list(overrides)), str(path or "defaults"))
+
+
+def dump_config(config: TrainConfig) -> str:
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)

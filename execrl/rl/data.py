@@ -1,0 +1,70 @@
+"""Which tasks the trainer sees, in a seeded order that a single integer position can resume."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from execrl.errors import ExecrlError
+from execrl.rl.config import TasksConfig
+from execrl.tasks.types import Task
+
+
+@dataclass(frozen=True)
+class TaskSplits:
+    train: list[Task]
+    eval: list[Task]
+
+
+def load_task_splits(config: TasksConfig) -> TaskSplits:
+    """Training and held-out tasks from the configured source."""
+    if config.source == "builtin":
+        from execrl.tasks.builtin import generate_python_tasks
+
+        levels = list(config.levels)
+        train = generate_python_tasks(config.train_size or 256, seed=config.seed, levels=levels, split="train")
+        held = generate_python_tasks(config.eval_size or 16, seed=config.seed, levels=levels, split="heldout")
+        return TaskSplits(train, held)
+    from execrl.tasks.mbpp import load_mbpp
+
+    train = load_mbpp(config.data_dir, split=config.split)[: config.train_size]
+    held = load_mbpp(config.data_dir, split=config.eval_split)[: config.eval_size]
+    if config.show_tests:
+        train, held = _with_tests(train, config.show_tests), _with_tests(held, config.show_tests)
+    return TaskSplits(train, held)
+
+
+def _with_tests(tasks: Sequence[Task], count: int) -> list[Task]:
+    """MBPP's usual prompt: the problem, then some of its asserts so the model knows the signature."""
+    shown = []
+    for task in tasks:
+        tests = "\n".join(task.test_asserts[:count])
+        shown.append(replace(task, prompt=f"{task.prompt}\nYour code should pass these tests:\n{tests}"))
+    return shown
+
+
+class TaskStream:
+    """Tasks in epochs, each a fresh permutation drawn from ``seed`` and the epoch number.
+
+    ``position`` counts the tasks handed out so far; it is all a checkpoint needs to resume the order.
+    """
+
+    def __init__(self, tasks: Sequence[Task], seed: int, position: int = 0) -> None:
+        if not tasks:
+            raise ExecrlError("no training tasks: check the tasks section of the config")
+        self.tasks = list(tasks)
+        self.seed = seed
+        self.position = position
+
+    def _order(self, epoch: int) -> np.ndarray:
+        return np.random.default_rng([self.seed, epoch]).permutation(len(self.tasks))
+
+    def take(self, count: int) -> list[Task]:
+        out = []
+        for _ in range(count):
+            epoch, index = divmod(self.position, len(self.tasks))
+            out.append(self.tasks[int(self._order(epoch)[index])])
+            self.position += 1
+        return out

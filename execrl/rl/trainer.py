@@ -1,0 +1,250 @@
+"""The training loop: rollout -> judges -> per-token rewards -> advantages -> PPO update, step after step.
+
+A run lives in ``output_dir``: the resolved config, ``metrics.jsonl``, TensorBoard logs, checkpoints,
+learning-curve plots, the exported adapter (and merged model) and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.console import Console
+
+from execrl.errors import ExecrlError
+from execrl.models import encode_prompts, format_prompt, save_adapter, save_merged
+from execrl.rewards import RunningStats
+from execrl.rl.algorithm import KLController, kl_per_token, masked_mean, shaped_rewards
+from execrl.rl.build import build_actor_critic, resolve_runtime
+from execrl.rl.checkpoints import TrainerState, latest_checkpoint, load_checkpoint, save_checkpoint
+from execrl.rl.config import TrainConfig, dump_config
+from execrl.rl.data import TaskStream, load_task_splits
+from execrl.rl.estimators import AdvantageInput, estimate
+from execrl.rl.evaluation import pass_rate
+from execrl.rl.metrics import MetricsLog, Record, StepProgress
+from execrl.rl.plots import plot_learning_curves
+from execrl.rl.rewarding import build_formula, judge_responses
+from execrl.rl.rollout import collect_rollout
+from execrl.rl.update import ppo_update
+from execrl.tasks.types import Task
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_dir: str
+    steps: int
+    reward_before: float  # mean reward of the first steps of the run
+    reward_after: float  # ... and of the last ones
+    pass_rate_before: float | None
+    pass_rate_after: float | None
+    learning_curves: str | None
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, console: Console | None = None) -> None:
+        self.config = config
+        self.console = console or Console(stderr=True)
+        self.run_dir = Path(config.output_dir)
+        self.runtime = resolve_runtime(config)
+        seed_everything(config.seed)
+        self.model, self.tokenizer = build_actor_critic(config.model, self.runtime.device)
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(
+            params, lr=config.algorithm.learning_rate, weight_decay=config.algorithm.weight_decay
+        )
+        self.formula = build_formula(config.reward, config.reward_config)
+        splits = load_task_splits(config.tasks)
+        self.stream = TaskStream(splits.train, config.seed)
+        self.eval_tasks = [t for t in splits.eval if t.test_asserts] if config.eval.enabled else []
+        self.kl = KLController(config.algorithm.kl.coef, config.algorithm.kl.target, config.algorithm.kl.horizon)
+        self.state = TrainerState(kl_coef=self.kl.coef)
+        self._prompt_cache: dict[str, list[int]] = {}
+
+    # --- prompts ------------------------------------------------------------------------------------
+
+    def prompt_ids(self, tasks: list[Task]) -> list[list[int]]:
+        missing = [t for t in tasks if t.task_id not in self._prompt_cache]
+        if missing:
+            texts = [format_prompt(self.tokenizer, t.prompt, self.config.model.system_prompt) for t in missing]
+            for task, ids in zip(missing, encode_prompts(self.tokenizer, texts, self.config.generation.max_prompt_tokens)):
+                self._prompt_cache[task.task_id] = ids
+        return [self._prompt_cache[t.task_id] for t in tasks]
+
+    # --- one step ------------------------------------------------------------------------------------
+
+    def step(self) -> Record:
+        algo = self.config.algorithm
+        prompts = self.stream.take(algo.prompts_per_step)
+        tasks = [t for t in prompts for _ in range(algo.samples_per_prompt)]
+        groups = [g for g in range(len(prompts)) for _ in range(algo.samples_per_prompt)]
+
+        started = time.perf_counter()
+        rollout = collect_rollout(
+            self.model, self.tokenizer, self.prompt_ids(tasks), groups, self.config.generation,
+            algo.micro_batch_size, self.runtime.autocast,
+        )
+        rollout_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        responses = [rollout.response_ids[i, :n].tolist() for i, n in enumerate(rollout.lengths())]
+        judged = judge_responses(self.formula, self.tokenizer, tasks, responses)
+        judge_rewards = judged.as_tensor(rollout.mask.shape[1], self.runtime.device)
+        reward_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        mask = rollout.mask
+        kl = kl_per_token(rollout.logp, rollout.ref_logp, algo.kl.estimator) * mask
+        rewards = shaped_rewards(judge_rewards, kl, self.kl.coef, mask)
+        advantages = estimate(
+            algo.estimator,
+            AdvantageInput(rewards, mask, rollout.groups, rollout.values, algo.gamma, algo.lam),
+            algo.whiten_advantages,
+        )
+        update = ppo_update(
+            self.model, self.optimizer, rollout, advantages.advantages, advantages.returns, algo, self.runtime.autocast
+        )
+        update_s = time.perf_counter() - started
+
+        kl_per_response = float(kl.sum(1).mean())
+        self.kl.update(kl_per_response, rollout.size)
+        tokens = float(mask.sum())
+        totals = torch.tensor(judged.totals)
+        record: Record = {
+            "step": float(self.state.step + 1),
+            "reward/mean": float(totals.mean()),
+            "reward/std": float(totals.std()) if len(totals) > 1 else 0.0,
+            **{f"judge/{name}": float(np.mean(scores)) for name, scores in judged.judge_scores.items()},
+            "kl": kl_per_response,
+            "kl_coef": self.kl.coef,
+            "advantage/mean": float(masked_mean(advantages.advantages, mask)),
+            "response_tokens": tokens / rollout.size,
+            **update.summary(),
+            "time/rollout_s": rollout_s,
+            "time/reward_s": reward_s,
+            "time/update_s": update_s,
+            "throughput/rollout_tokens_per_s": tokens / max(rollout_s, 1e-9),
+            "throughput/update_tokens_per_s": tokens * algo.epochs / max(update_s, 1e-9),
+        }
+        return record
+
+    # --- the run ---------------------------------------------------------------------------------------
+
+    def evaluate(self) -> float:
+        return pass_rate(
+            self.model, self.tokenizer, self.eval_tasks, self.prompt_ids(self.eval_tasks), self.config.generation,
+            self.config.algorithm.batch_size, self.config.eval.timeout_s, self.runtime.autocast,
+        )
+
+    def resume(self) -> bool:
+        """Restore the latest checkpoint of this run, if any; True when one was found."""
+        checkpoint = latest_checkpoint(self.run_dir)
+        if checkpoint is None:
+            return False
+        self.state = load_checkpoint(checkpoint, self.model, self.optimizer)
+        self.stream.position = self.state.data_position
+        self.kl.coef = self.state.kl_coef
+        for name, stats in self.state.reward_stats.items():
+            if name in self.formula.stats:
+                self.formula.stats[name] = RunningStats(**stats)
+        self.console.print(f"resuming from {checkpoint} (step {self.state.step})")
+        return True
+
+    def _checkpoint(self) -> None:
+        self.state.data_position = self.stream.position
+        self.state.kl_coef = self.kl.coef
+        self.state.reward_stats = {n: dataclasses.asdict(s) for n, s in self.formula.stats.items()}
+        save_checkpoint(self.run_dir, self.model, self.optimizer, self.state, self.config.checkpoint.keep_last)
+
+    def train(self, resume: bool = False) -> RunSummary:
+        config = self.config
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        resumed = resume and self.resume()
+        (self.run_dir / "config.yaml").write_text(dump_config(config))
+        log = MetricsLog(self.run_dir, config.logging.tensorboard, self.state.history, self.state.step)
+        total = config.algorithm.steps
+        if self.state.step >= total:
+            self.console.print(f"run already has {self.state.step} steps (algorithm.steps={total}); nothing to do")
+        try:
+            if not resumed and config.eval.at_start and self.eval_tasks:
+                self._record_eval(log, {"step": 0.0})
+            with StepProgress(total, self.state.step, config.logging.progress, self.console) as progress:
+                while self.state.step < total:
+                    record = self.step()
+                    self.state.step += 1
+                    last = self.state.step == total
+                    every = config.eval.every
+                    if self.eval_tasks and (last or (every and self.state.step % every == 0)):
+                        record["eval/pass_rate"] = self.evaluate()
+                    self.state.history.append(record)
+                    log.write(record)
+                    progress.advance(record)
+                    if last or self.state.step % config.checkpoint.every == 0:
+                        self._checkpoint()
+        finally:
+            log.close()
+        return self._finish()
+
+    def _record_eval(self, log: MetricsLog, record: Record) -> None:
+        record["eval/pass_rate"] = self.evaluate()
+        self.state.history.append(record)
+        log.write(record)
+
+    def _finish(self) -> RunSummary:
+        config, history = self.config, self.state.history
+        curves = None
+        if config.logging.plots and history:
+            curves = str(plot_learning_curves(history, self.run_dir / "plots" / "learning_curves.png"))
+        if config.export.adapter and self.model.uses_adapter:
+            save_adapter(self.model.policy, self.tokenizer, self.run_dir / "final" / "adapter")
+        if config.export.merged:
+            export_merged(self.model, self.tokenizer, self.run_dir / "final" / "merged")
+        summary = summarize(self.run_dir, history, curves)
+        (self.run_dir / "summary.json").write_text(json.dumps(dataclasses.asdict(summary), indent=2))
+        return summary
+
+
+def export_merged(model: Any, tokenizer: Any, target: Path) -> Path:
+    """The policy merged into a plain transformers model, leaving ``model`` (still training) untouched."""
+    import copy
+
+    return save_merged(copy.deepcopy(model.policy).cpu(), tokenizer, target)
+
+
+def summarize(run_dir: Path, history: list[Record], curves: str | None) -> RunSummary:
+    steps = [r for r in history if "reward/mean" in r]
+    evals = [r["eval/pass_rate"] for r in history if "eval/pass_rate" in r and math.isfinite(r["eval/pass_rate"])]
+    window = max(1, len(steps) // 5)
+
+    def mean(records: list[Record]) -> float:
+        return float(np.mean([r["reward/mean"] for r in records])) if records else float("nan")
+
+    return RunSummary(
+        run_dir=str(run_dir),
+        steps=len(steps),
+        reward_before=mean(steps[:window]),
+        reward_after=mean(steps[-window:]),
+        pass_rate_before=evals[0] if len(evals) > 1 else None,
+        pass_rate_after=evals[-1] if evals else None,
+        learning_curves=curves,
+    )
+
+
+def train(config: TrainConfig, resume: bool = False, console: Console | None = None) -> RunSummary:
+    """Train with ``config`` (``resume``: continue from the run's latest checkpoint)."""
+    if resume and not Path(config.output_dir).is_dir():
+        raise ExecrlError(f"cannot resume: {config.output_dir} does not exist")
+    return Trainer(config, console).train(resume=resume)

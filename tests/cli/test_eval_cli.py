@@ -67,3 +67,30 @@ def test_eval_mbpp_family(tmp_path, bench):
     status_key = "status" if bench == "mbpp" else "base_status"
     assert [r[status_key] for r in records] == ["pass", "fail"]
     assert any("99999" in p for p in result["problems"])
+
+
+def test_eval_generates_with_a_model_and_resumes(tmp_path, monkeypatch):
+    from fixtures.tiny_model import make_tiny_model
+
+    from execrl.eval import generate as generation
+
+    model_dir = make_tiny_model(tmp_path / "model")
+    out = tmp_path / "gen" / "r.json"
+    argv = ["eval", "roboeval", "--model", str(model_dir), "--n", "2", "--limit", "2", "--max-new-tokens", "6",
+            "--batch-size", "4", "--out", str(out), "--data-dir", DATA]
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    assert len(result["programs"]) == 4  # 2 prompts x 2 samples
+    assert all(p["id"].startswith("CountSavory_") for p in result["programs"])
+    cache = out.with_suffix(".samples.jsonl")
+    assert len(cache.read_text().splitlines()) == 4
+
+    # A second run finds every sample in the cache and generates nothing.
+    monkeypatch.setattr(generation, "_run", lambda *a, **k: pytest.fail("generated again"))
+    assert main(argv) == 0
+
+
+def test_eval_refuses_many_greedy_samples(tmp_path, capsys):
+    argv = ["eval", "mbpp", "--model", str(tmp_path), "--n", "3", "--temperature", "0", "--out", str(tmp_path / "r.json")]
+    assert main(argv) == 2
+    assert "would repeat one answer" in capsys.readouterr().err

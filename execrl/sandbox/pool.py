@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import atexit
 import base64
+import dataclasses
 import json
 import os
+import queue
 import select
 import shutil
 import struct
@@ -128,9 +130,10 @@ class Sandbox:
         self.size = max(1, workers or os.cpu_count() or 1)
         self.isolation = Isolation(isolation)
         self._launch = self._choose_launch()
-        self._idle: list[_WorkerProcess] = []
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._slots: list[threading.Thread] = []
+        self._workers: list[_WorkerProcess | None] = [None] * self.size  # slot -> its worker, for inspection
         self._lock = threading.Lock()
-        self._available = threading.Semaphore(self.size)
         self._closed = False
         self.job_uids: set[int] = set()  # the user ids this sandbox's jobs have run as (root only)
 
@@ -165,6 +168,33 @@ class Sandbox:
         return launch_without_namespaces
 
     # -- workers ------------------------------------------------------------------------------
+    # Each slot is a long-lived thread that owns one worker. Workers must be started by a thread that
+    # outlives them: bubblewrap's --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that
+    # started it ends, so a worker started by a short-lived thread would die with it.
+
+    def _start_slots(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise ExecrlError("this sandbox has been closed")
+            while len(self._slots) < self.size:
+                slot = threading.Thread(target=self._serve, args=(len(self._slots),), daemon=True)
+                self._slots.append(slot)
+                slot.start()
+
+    def _serve(self, slot: int) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                break
+            try:
+                result, self._workers[slot] = self._run_one(self._workers[slot], item.job, item.payload, item.plans)
+            except Exception as exc:  # noqa: BLE001 - e.g. a worker that cannot start: the job says so
+                result = JobResult(Status.CRASHED, error_type=type(exc).__name__, error_message=str(exc))
+            item.done(result)
+        worker = self._workers[slot]
+        if worker is not None:
+            worker.close()
+            self._workers[slot] = None
 
     def _start_worker(self) -> _WorkerProcess:
         worker = _WorkerProcess(self._launch())
@@ -172,31 +202,16 @@ class Sandbox:
             self.job_uids.add(worker.launch.uid)
         return worker
 
-    def _checkout(self) -> _WorkerProcess:
-        self._available.acquire()
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        try:
-            return self._start_worker()
-        except BaseException:
-            self._available.release()
-            raise
-
-    def _checkin(self, worker: _WorkerProcess | None) -> None:
-        with self._lock:
-            if worker is not None and not self._closed:
-                self._idle.append(worker)
-            elif worker is not None:
-                worker.close()
-        self._available.release()
-
     def close(self) -> None:
         with self._lock:
+            if self._closed:
+                return
             self._closed = True
-            idle, self._idle = self._idle, []
-        for worker in idle:
-            worker.close()
+            slots = list(self._slots)
+        for _ in slots:
+            self._queue.put(None)
+        for slot in slots:
+            slot.join()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -207,41 +222,33 @@ class Sandbox:
     # -- running ------------------------------------------------------------------------------
 
     def run(self, jobs: Sequence[Job], progress: bool = False, description: str = "running programs") -> list[JobResult]:
-        """Run every job; results come back in input order. A slow job holds up only its own worker."""
-        if self._closed:
-            raise ExecrlError("this sandbox has been closed")
+        """Run every job; results come back in input order. A slow job holds up only its own worker.
+
+        Safe to call from several threads at once: their jobs share the workers.
+        """
         prepared = [_prepare(job) for job in jobs]
+        self._start_slots()
         results: list[JobResult | None] = [None] * len(jobs)
-        next_index = iter(range(len(jobs)))
-        index_lock = threading.Lock()
+        finished = threading.Semaphore(0)
         bar = _ProgressBar(len(jobs), description) if progress else None
 
-        def drain() -> None:
-            worker: _WorkerProcess | None = self._checkout()
-            try:
-                while True:
-                    with index_lock:
-                        i = next(next_index, None)
-                    if i is None:
-                        return
-                    results[i], worker = self._run_one(worker, jobs[i], *prepared[i])
-                    if bar is not None:
-                        bar.advance()
-            finally:
-                self._checkin(worker)
+        def recorder(index: int) -> Callable[[JobResult], None]:
+            def done(result: JobResult) -> None:
+                results[index] = result
+                if bar is not None:
+                    bar.advance()
+                finished.release()
 
-        threads = [threading.Thread(target=drain, daemon=True) for _ in range(min(self.size, len(jobs)))]
+            return done
+
+        for index, (job, (payload, plans)) in enumerate(zip(jobs, prepared)):
+            self._queue.put(_Item(job, payload, plans, recorder(index)))
         try:
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            for _ in jobs:
+                finished.acquire()
         finally:
             if bar is not None:
                 bar.close()
-        missing = [i for i, r in enumerate(results) if r is None]
-        if missing:
-            raise RuntimeError(f"sandbox lost the results of jobs {missing[:5]}")
         return results  # type: ignore[return-value]
 
     def _run_one(
@@ -260,6 +267,14 @@ class Sandbox:
                 continue
             return build_result(job, plans, raw, job.limits.file_size_mb << 20), worker
         raise AssertionError("unreachable")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Item:
+    job: Job
+    payload: dict[str, Any]
+    plans: list[AssertPlan] | None
+    done: Callable[[JobResult], None]
 
 
 def _prepare(job: Job) -> tuple[dict[str, Any], list[AssertPlan] | None]:

@@ -220,7 +220,7 @@ def test_results_in_input_order_and_slow_job_does_not_block(sandbox):
 
 def test_dead_worker_is_replaced(sandbox):
     sandbox.run([Job("x = 1")] * 2)
-    victim = sandbox._idle[0]
+    victim = next(w for w in sandbox._workers if w is not None)
     victim.proc.kill()
     victim.proc.wait()
     results = sandbox.run([Job("def f():\n    return 5\n", CallTests("f", ((),)))] * 4)
@@ -257,3 +257,30 @@ def test_rlimits_mode_asks_for_no_namespaces():
         assert not sb.namespaces
         r = sb.run([Job("import os\nos._exit(0)\n", AssertTests(("assert True",)))])[0]
         assert r.status is Status.FAILED
+
+
+def test_workers_survive_between_runs(sandbox):
+    # Workers are started by long-lived threads: bubblewrap's parent-death signal follows the thread
+    # that started it, so a worker started by a run's own thread would die when the run returns.
+    sandbox.run([Job("x = 1")] * 4)
+    before = {w.proc.pid for w in sandbox._workers if w is not None}
+    sandbox.run([Job("x = 1")] * 4)
+    after = {w.proc.pid for w in sandbox._workers if w is not None}
+    assert before and before == after
+
+
+def test_runs_from_several_threads_share_the_pool(sandbox):
+    import threading
+
+    outputs: dict[int, list] = {}
+
+    def work(k: int) -> None:
+        jobs = [Job(f"def f():\n    return {k * 100 + i}\n", CallTests("f", ((),))) for i in range(10)]
+        outputs[k] = [r.tests[0].value for r in sandbox.run(jobs)]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outputs == {k: [k * 100 + i for i in range(10)] for k in range(3)}

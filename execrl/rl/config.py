@@ -24,18 +24,29 @@ class ModelConfig(_Section):
     value: Literal["shared", "separate", "none"] = "shared"  # value head on the policy trunk, a critic, or none
     critic: str | None = None  # the separate critic's model (default: the policy's model)
     system_prompt: str | None = "Write a Python function that solves the task. Answer with one ```python code block."
+    # chat: the task in the tokenizer's chat template; completion: the task's prompt text as is, for the
+    # model to continue (robot tasks, as RoboEval prompts them). None: the task source's own format.
+    prompt_format: Literal["chat", "completion"] | None = None
 
 
 class TasksConfig(_Section):
-    source: Literal["builtin", "mbpp"] = "builtin"
-    train_size: int | None = Field(256, gt=0)  # builtin: tasks generated; mbpp: a cap (None: the whole split)
+    source: Literal["builtin", "mbpp", "robot"] = "builtin"
+    # builtin, robot: tasks generated (robot with a file: a cap); mbpp: a cap (None: the whole split)
+    train_size: int | None = Field(256, gt=0)
     eval_size: int | None = Field(16, gt=0)
     levels: tuple[int, ...] = (1,)  # builtin difficulty levels
-    seed: int = 0  # builtin generator seed
+    seed: int = 0  # builtin / robot generator seed
+    file: str | None = None  # robot: a task file from `execrl tasks robot` to train on instead of generating
     split: str = "train"  # mbpp split to train on
     eval_split: str = "validation"  # mbpp split to evaluate on (builtin always uses its held-out split)
     show_tests: int = Field(1, ge=0)  # mbpp: how many test asserts the prompt shows
     data_dir: str | None = None  # mbpp: defaults to $EXECRL_DATA_DIR
+
+    @model_validator(mode="after")
+    def _file_for_robot(self) -> TasksConfig:
+        if self.file is not None and self.source != "robot":
+            raise ValueError("file is a robot task file: it needs source: robot")
+        return self
 
 
 class KLConfig(_Section):
@@ -127,7 +138,16 @@ class TrainConfig(_Section):
             raise ValueError("give either reward (inline) or reward_config (a path), not both")
         if self.model.value == "none" and ESTIMATORS[self.algorithm.estimator].needs_critic:
             raise ValueError(f"estimator {self.algorithm.estimator} needs a value head: set model.value: shared")
+        if self.tasks.source == "robot" and self.model.prompt_format == "chat":
+            raise ValueError("robot tasks are prompted completion-style: set model.prompt_format: completion")
         return self
+
+    @property
+    def prompt_format(self) -> Literal["chat", "completion"]:
+        """The model's prompt format: the configured one, else the task source's."""
+        if self.model.prompt_format is not None:
+            return self.model.prompt_format
+        return "completion" if self.tasks.source == "robot" else "chat"
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:

@@ -27,6 +27,8 @@ def load_task_splits(config: TasksConfig) -> TaskSplits:
         train = generate_python_tasks(config.train_size or 256, seed=config.seed, levels=levels, split="train")
         held = generate_python_tasks(config.eval_size or 16, seed=config.seed, levels=levels, split="heldout")
         return TaskSplits(train, held)
+    if config.source == "robot":
+        return _robot_splits(config)
     from execrl.tasks.mbpp import load_mbpp
 
     train = load_mbpp(config.data_dir, split=config.split)[: config.train_size]
@@ -34,6 +36,30 @@ def load_task_splits(config: TasksConfig) -> TaskSplits:
     if config.show_tests:
         train, held = _with_tests(train, config.show_tests), _with_tests(held, config.show_tests)
     return TaskSplits(train, held)
+
+
+def _robot_splits(config: TasksConfig) -> TaskSplits:
+    """Robot tasks from a task file or generated; held-out ones generated from the next seed, none of
+    them with a training instruction. Prompts become RoboEval-style completion prompts."""
+    from execrl.robot.prompting import build_prompt
+    from execrl.tasks.robot_gen import RobotTask, generate_robot_tasks
+
+    if config.file is not None:
+        from execrl.tasks.task_file import read_tasks
+
+        train = read_tasks(config.file)[: config.train_size]
+        if not all(isinstance(task, RobotTask) for task in train):
+            raise ExecrlError(f"{config.file} holds non-robot tasks: write it with `execrl tasks robot`")
+    else:
+        train = generate_robot_tasks(config.train_size or 256, seed=config.seed)
+    seen = {task.prompt for task in train}
+    # Enough candidates that the held-out set stays full even if every training instruction recurs.
+    candidates = generate_robot_tasks((config.eval_size or 16) + len(seen), seed=config.seed + 1)
+    held = [task for task in candidates if task.prompt not in seen][: config.eval_size or 16]
+    return TaskSplits(
+        [replace(task, prompt=build_prompt(task.prompt)) for task in train],
+        [replace(task, prompt=build_prompt(task.prompt)) for task in held],
+    )
 
 
 def _with_tests(tasks: Sequence[Task], count: int) -> list[Task]:

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from rich.console import Console
 
+from execrl.credit import offsets_for_token_ids
 from execrl.errors import ExecrlError
 from execrl.models import encode_prompts, format_prompt, save_adapter, save_merged
 from execrl.rewards import RunningStats
@@ -31,9 +32,10 @@ from execrl.rl.estimators import AdvantageInput, estimate
 from execrl.rl.evaluation import pass_rate
 from execrl.rl.metrics import MetricsLog, Record, StepProgress
 from execrl.rl.plots import plot_learning_curves
-from execrl.rl.rewarding import build_formula, judge_responses
+from execrl.rl.rewarding import JudgedBatch, build_formula, judge_responses
 from execrl.rl.rollout import collect_rollout
 from execrl.rl.update import ppo_update
+from execrl.tasks.robot_gen import RobotTask
 from execrl.tasks.types import Task
 
 
@@ -69,7 +71,8 @@ class Trainer:
         self.formula = build_formula(config.reward, config.reward_config)
         splits = load_task_splits(config.tasks)
         self.stream = TaskStream(splits.train, config.seed)
-        self.eval_tasks = [t for t in splits.eval if t.test_asserts] if config.eval.enabled else []
+        checkable = [t for t in splits.eval if t.test_asserts or isinstance(t, RobotTask)]
+        self.eval_tasks = checkable if config.eval.enabled else []
         self.kl = KLController(config.algorithm.kl.coef, config.algorithm.kl.target, config.algorithm.kl.horizon)
         self.state = TrainerState(kl_coef=self.kl.coef)
         self._prompt_cache: dict[str, list[int]] = {}
@@ -79,10 +82,31 @@ class Trainer:
     def prompt_ids(self, tasks: list[Task]) -> list[list[int]]:
         missing = [t for t in tasks if t.task_id not in self._prompt_cache]
         if missing:
-            texts = [format_prompt(self.tokenizer, t.prompt, self.config.model.system_prompt) for t in missing]
+            if self.config.prompt_format == "completion":
+                texts = [t.prompt for t in missing]
+            else:
+                texts = [format_prompt(self.tokenizer, t.prompt, self.config.model.system_prompt) for t in missing]
             for task, ids in zip(missing, encode_prompts(self.tokenizer, texts, self.config.generation.max_prompt_tokens)):
                 self._prompt_cache[task.task_id] = ids
         return [self._prompt_cache[t.task_id] for t in tasks]
+
+    def judge(self, tasks: list[Task], responses: list[list[int]]) -> JudgedBatch:
+        """The judges' rewards for each response, cut before its first stop string.
+
+        A completion continues its prompt's last line (``def task_program():``), so the judges see that
+        line and the completion as one program; what they give the line goes to the first response token.
+        """
+        stops = self.config.generation.stop_strings
+        responses = [before_stop(self.tokenizer, ids, stops) for ids in responses]
+        if self.config.prompt_format == "chat":
+            return judge_responses(self.formula, self.tokenizer, tasks, responses)
+        heads = [self.tokenizer(t.prompt.rsplit("\n", 1)[-1], add_special_tokens=False)["input_ids"] for t in tasks]
+        judged = judge_responses(self.formula, self.tokenizer, tasks, [h + r for h, r in zip(heads, responses)])
+        token_rewards = []
+        for head, row in zip(heads, judged.token_rewards):
+            rest = row[len(head) :] or [0.0]
+            token_rewards.append([rest[0] + math.fsum(row[: len(head)]), *rest[1:]])
+        return dataclasses.replace(judged, token_rewards=token_rewards)
 
     # --- one step ------------------------------------------------------------------------------------
 
@@ -101,7 +125,7 @@ class Trainer:
 
         started = time.perf_counter()
         responses = [rollout.response_ids[i, :n].tolist() for i, n in enumerate(rollout.lengths())]
-        judged = judge_responses(self.formula, self.tokenizer, tasks, responses)
+        judged = self.judge(tasks, responses)
         judge_rewards = judged.as_tensor(rollout.mask.shape[1], self.runtime.device)
         reward_s = time.perf_counter() - started
 
@@ -215,6 +239,18 @@ class Trainer:
         summary = summarize(self.run_dir, history, curves)
         (self.run_dir / "summary.json").write_text(json.dumps(dataclasses.asdict(summary), indent=2))
         return summary
+
+
+def before_stop(tokenizer: Any, ids: list[int], stops: tuple[str, ...]) -> list[int]:
+    """The ids up to the token where the first stop string in their text starts (that token kept)."""
+    if not stops:
+        return ids
+    text, spans = offsets_for_token_ids(tokenizer, ids)
+    found = [at for at in (text.find(stop) for stop in stops) if at >= 0]
+    if not found:
+        return ids
+    cut = min(found)
+    return ids[: sum(1 for start, _ in spans if start < cut)]
 
 
 def export_merged(model: Any, tokenizer: Any, target: Path) -> Path:

@@ -13,7 +13,7 @@ from typing import Any
 
 from execrl.sandbox.asserts import AssertPlan
 from execrl.sandbox.types import AssertTests, CallTests, Job, JobResult, Limits, Status, TestOutcome
-from execrl.sandbox.worker import decode_value
+from execrl.sandbox.worker import decode_hook
 
 _FAULTS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT, signal.SIGSYS}
 # Exceptions that mean "the test failed", not "the program broke".
@@ -24,9 +24,9 @@ def _messages(raw: dict[str, Any]) -> list[dict[str, Any]]:
     parsed = []
     for line in raw["messages"]:
         try:
-            message = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
+            message = json.loads(line, object_hook=decode_hook)
+        except (ValueError, TypeError, KeyError, RecursionError):
+            continue  # a message cut short by a kill, or not ours: as if never sent
         if isinstance(message, dict):
             parsed.append(message)
     return parsed
@@ -40,10 +40,9 @@ def _outcome(index: int, message: dict[str, Any] | None, job: Job, plan: AssertP
         return TestOutcome(
             index, False, None, str(message.get("type")), message.get("msg"), message.get("line"), duration
         )
-    try:
-        values = [decode_value(v) for v in message["vals"]]
-    except (ValueError, TypeError, RecursionError) as exc:
-        return TestOutcome(index, False, error_type="UnsupportedValue", error_message=str(exc), duration_s=duration)
+    values = message["vals"]
+    if not isinstance(values, list):
+        return TestOutcome(index, False, error_type="UnsupportedValue", error_message="malformed values")
     tests = job.tests
     if isinstance(tests, CallTests):
         value = values[0]

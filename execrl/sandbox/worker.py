@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import builtins
 import fcntl
+import gc
 import json
 import os
 import select
@@ -99,26 +100,47 @@ def _encode_subclass_or_numpy(value: object, depth: int) -> object:
 
 
 def decode_value(data: object) -> object:
+    """Plain data from its encoding, after ``json.loads`` (the child decodes its inputs with this)."""
     if type(data) is dict:
         ((tag, payload),) = data.items()
-        if tag == "L":
-            return [decode_value(v) for v in payload]
-        if tag == "T":
-            return tuple(decode_value(v) for v in payload)
-        if tag == "D":
-            return {decode_value(k): decode_value(v) for k, v in payload}
-        if tag == "S":
-            return {decode_value(v) for v in payload}
-        if tag == "F":
-            return frozenset(decode_value(v) for v in payload)
-        if tag == "C":
-            return complex(payload[0], payload[1])
-        if tag == "B":
-            return base64.b64decode(payload)
-        raise ValueError(f"unknown value tag {tag!r}")
+        if tag in _NESTED:
+            payload = [decode_value(v) for v in payload]
+        elif tag == "D":
+            payload = [(decode_value(k), decode_value(v)) for k, v in payload]
+        return _DECODERS[tag](payload)
     if type(data) is list:
         raise ValueError("untagged list in encoded value")
     return data
+
+
+def _decode_dict(pairs: list) -> dict:
+    return {key: value for key, value in pairs}
+
+
+_DECODERS = {
+    "L": list,
+    "T": tuple,
+    "S": set,
+    "F": frozenset,
+    "D": _decode_dict,
+    "C": lambda parts: complex(parts[0], parts[1]),
+    "B": lambda text: base64.b64decode(text),
+}
+_NESTED = {"L", "T", "S", "F"}
+
+
+def decode_hook(obj: dict) -> object:
+    """``json.loads`` object hook: decodes tagged values while the JSON is parsed, in C for the most part.
+
+    Only tags are single-key objects whose key is a tag letter: messages and other records have other
+    keys, and plain dicts never appear in an encoding (they are tagged ``D``).
+    """
+    if len(obj) == 1:
+        ((tag, payload),) = obj.items()
+        decoder = _DECODERS.get(tag)
+        if decoder is not None:
+            return decoder(payload)
+    return obj
 
 
 # ----------------------------------------------------------------------------------------------
@@ -336,10 +358,8 @@ def _child(job: dict, job_dir: str, out_fd: int, err_fd: int, pipe: int, nonce: 
         os.setuid(uid)
     os.environ["HOME"] = job_dir
     os.environ["TMPDIR"] = job_dir
-    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
-    sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
-    sys.__stdout__, sys.__stderr__ = sys.stdout, sys.stderr
+    # sys.stdin/stdout/stderr already wrap fds 0-2, which now point at /dev/null and the capture
+    # files; the worker never uses them itself, so their buffers are empty and they can stay.
     harness = _Harness(job, pipe, nonce)
     harness.run()
     for stream in (sys.__stdout__, sys.__stderr__):
@@ -373,8 +393,13 @@ class Worker:
     def __init__(self, uid: int, scratch: str) -> None:
         self.uid = uid
         self.scratch = scratch
-        self.io_dir = os.path.join(scratch, ".execrl-io")
-        os.makedirs(self.io_dir, mode=0o700, exist_ok=True)
+        io_dir = os.path.join(scratch, ".execrl-io")
+        os.makedirs(io_dir, mode=0o700, exist_ok=True)
+        # One pair of capture files for all jobs, emptied before each: the job's processes only
+        # ever hold them as inherited descriptors, and all of them are dead before the next job.
+        flags = os.O_RDWR | os.O_CREAT | os.O_TRUNC
+        self.out_fd = os.open(os.path.join(io_dir, "stdout"), flags, 0o600)
+        self.err_fd = os.open(os.path.join(io_dir, "stderr"), flags, 0o600)
         self.counter = 0
 
     def run_job(self, job: dict) -> dict:
@@ -384,10 +409,9 @@ class Worker:
         os.mkdir(job_dir, 0o700)
         if self.uid >= 0:
             os.chown(job_dir, self.uid, self.uid)
-        out_path = os.path.join(self.io_dir, "stdout")
-        err_path = os.path.join(self.io_dir, "stderr")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-        out_fd, err_fd = os.open(out_path, flags, 0o600), os.open(err_path, flags, 0o600)
+        for fd in (self.out_fd, self.err_fd):
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
         read_end, write_end = os.pipe()
         nonce = os.urandom(12).hex()
         start = time.monotonic()
@@ -395,12 +419,10 @@ class Worker:
         if pid == 0:
             try:
                 os.close(read_end)
-                _child(job, job_dir, out_fd, err_fd, write_end, nonce, self.uid)
+                _child(job, job_dir, self.out_fd, self.err_fd, write_end, nonce, self.uid)
             finally:
                 os._exit(0)
         os.close(write_end)
-        os.close(out_fd)
-        os.close(err_fd)
         data, timed_out, overflow = self._collect(pid, read_end, start + limits["timeout_s"])
         if timed_out or overflow:
             _kill_group(pid)
@@ -425,10 +447,10 @@ class Worker:
             "result_overflow": overflow,
             "cpu_s": usage.ru_utime + usage.ru_stime,
             "wall_s": wall,
-            "stdout": _head(out_path, cap),
-            "stderr": _head(err_path, cap),
-            "stdout_bytes": os.path.getsize(out_path),
-            "stderr_bytes": os.path.getsize(err_path),
+            "stdout": os.pread(self.out_fd, cap, 0).decode("utf-8", "replace"),
+            "stderr": os.pread(self.err_fd, cap, 0).decode("utf-8", "replace"),
+            "stdout_bytes": os.fstat(self.out_fd).st_size,
+            "stderr_bytes": os.fstat(self.err_fd).st_size,
         }
         _remove_tree(job_dir)
         return result
@@ -537,11 +559,6 @@ def _drain(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _head(path: str, cap: int) -> str:
-    with open(path, "rb") as handle:
-        return handle.read(cap).decode("utf-8", "replace")
-
-
 def _remove_tree(path: str) -> None:
     import shutil
 
@@ -572,6 +589,9 @@ def main() -> None:
     sys.set_int_max_str_digits(0)
     for name in _PRELOAD:
         __import__(name)
+    # Objects that exist before the fork are never collected in the children: keeping the collector
+    # off them spares each child the copy-on-write faults of a collection walking the worker's heap.
+    gc.freeze()
     subreaper = _become_subreaper()
     worker = Worker(uid, scratch)
     write_frame(1, {"ready": True, "pid": os.getpid(), "subreaper": subreaper, "uid": uid})

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export EXECRL_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: setup test bench
+.PHONY: setup test demo bench
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/install_torch.sh
@@ -22,6 +22,13 @@ $(VENV)/.installed: pyproject.toml scripts/install_torch.sh
 test: setup
 	$(PY) -m pytest -q
 
+# The README's first command: a few minutes of PPO on the bundled SmolLM2, on the CPU.
+demo: setup
+	$(PY) -m execrl train --config configs/quickstart.yaml --set output_dir=runs/quickstart-$$(date +%Y%m%d-%H%M%S)
+
 bench: setup
 	$(PY) -m pip install -q -e '.[dev,bench]'
-	$(PY) bench/sandbox_throughput.py
+	$(PY) bench/sandbox_throughput.py --write docs/benchmarks.md
+	$(PY) bench/reward_throughput.py
+	$(PY) bench/eval_speed.py
+	$(PY) bench/ppo_step.py

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import atexit
-import base64
 import dataclasses
 import json
 import os
+import pickle
 import queue
 import select
 import shutil
@@ -31,7 +31,7 @@ from execrl.sandbox.isolation import (
 )
 from execrl.sandbox.types import AssertTests, CallTests, Job, JobResult, Status
 from execrl.sandbox.verdict import build_result, cpu_seconds
-from execrl.sandbox.worker import UnsupportedValue, encode_value, write_frame
+from execrl.sandbox.worker import write_job
 
 _START_TIMEOUT_S = 30.0
 _SLACK_S = 30.0  # how long past a job's own timeout a silent worker is given before it is replaced
@@ -99,9 +99,9 @@ class _WorkerProcess:
             n -= len(chunk)
         return b"".join(chunks)
 
-    def execute(self, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    def execute(self, payload: bytes, timeout_s: float) -> dict[str, Any]:
         try:
-            write_frame(self.proc.stdin.fileno(), payload)
+            write_job(self.proc.stdin.fileno(), payload)
         except (BrokenPipeError, OSError) as exc:
             raise _WorkerDied(f"worker is gone: {exc}") from exc
         return self._read(time.monotonic() + timeout_s)
@@ -252,7 +252,7 @@ class Sandbox:
         return results  # type: ignore[return-value]
 
     def _run_one(
-        self, worker: _WorkerProcess | None, job: Job, payload: dict[str, Any], plans: list[AssertPlan] | None
+        self, worker: _WorkerProcess | None, job: Job, payload: bytes, plans: list[AssertPlan] | None
     ) -> tuple[JobResult, _WorkerProcess | None]:
         for attempt in range(2):
             if worker is None:
@@ -272,12 +272,12 @@ class Sandbox:
 @dataclasses.dataclass(frozen=True)
 class _Item:
     job: Job
-    payload: dict[str, Any]
+    payload: bytes
     plans: list[AssertPlan] | None
     done: Callable[[JobResult], None]
 
 
-def _prepare(job: Job) -> tuple[dict[str, Any], list[AssertPlan] | None]:
+def _prepare(job: Job) -> tuple[bytes, list[AssertPlan] | None]:
     """The job as the worker receives it, and the assert plans the verdict needs."""
     limits = job.limits
     payload: dict[str, Any] = {
@@ -294,14 +294,7 @@ def _prepare(job: Job) -> tuple[dict[str, Any], list[AssertPlan] | None]:
         },
         "tests": None,
     }
-    code = job.code
-    if isinstance(code, bytes):
-        try:
-            code = code.decode("utf-8")
-        except UnicodeDecodeError:
-            payload["code_b64"] = base64.b64encode(code).decode("ascii")
-    if isinstance(code, str):
-        payload["code"] = code
+    payload["code"] = job.code  # bytes too: the child compiles them, bad UTF-8 is a syntax error
     plans = None
     tests = job.tests
     if isinstance(tests, AssertTests):
@@ -313,17 +306,17 @@ def _prepare(job: Job) -> tuple[dict[str, Any], list[AssertPlan] | None]:
                 plans.append(AssertPlan("invalid", (str(exc),)))
         payload["tests"] = {"kind": "assert", "setup": tests.setup, "items": [p.to_wire() for p in plans]}
     elif isinstance(tests, CallTests):
-        try:
-            inputs = [encode_value(tuple(args)) for args in tests.inputs]
-        except UnsupportedValue as exc:
-            raise ExecrlError(f"CallTests inputs must be plain data: {exc}") from exc
+        inputs = [tuple(args) for args in tests.inputs]
         timeouts = list(tests.call_timeouts_s) if tests.call_timeouts_s is not None else None
         if timeouts is not None and len(timeouts) != len(inputs):
             raise ExecrlError("CallTests.call_timeouts_s must give one limit per input")
         if tests.expected is not None and len(tests.expected) != len(inputs):
             raise ExecrlError("CallTests.expected must give one value per input")
         payload["tests"] = {"kind": "call", "function": tests.function, "inputs": inputs, "timeouts": timeouts}
-    return payload, plans
+    try:
+        return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL), plans
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise ExecrlError(f"a job's inputs must be picklable values: {exc}") from exc
 
 
 class _ProgressBar:

@@ -51,7 +51,8 @@ class AssertTests:
 class CallTests:
     """Calls of the candidate's ``function`` with each argument list in ``inputs``.
 
-    Return values come back as data (``TestOutcome.value``). If ``expected`` is given, the test
+    Inputs may be any picklable values (they travel from this trusted process to the worker
+    pickled); return values come back as data (``TestOutcome.value``). If ``expected`` is given, the test
     passes when the value equals it (``==`` on plain data, in the parent); otherwise it passes when
     the call returns without an exception and the caller compares the values itself.
     ``call_timeouts_s`` gives each call its own time limit (over it, that call fails with

@@ -22,15 +22,7 @@ def _publish(staging: Path, target: Path) -> None:
 
 def save_adapter(policy: Any, tokenizer: Any, target: str | os.PathLike[str]) -> Path:
     """The adapter in peft's format (``PeftModel.from_pretrained(base, target)`` loads it) and the tokenizer."""
-    target = Path(target)
-    staging = _atomic_dir(target)
-    try:
-        policy.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-        _publish(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return _save(policy, tokenizer, Path(target))
 
 
 def save_merged(policy: Any, tokenizer: Any, target: str | os.PathLike[str]) -> Path:
@@ -38,11 +30,15 @@ def save_merged(policy: Any, tokenizer: Any, target: str | os.PathLike[str]) -> 
 
     ``policy`` is merged in place and returned to the caller unwrapped; pass a copy to keep training it.
     """
-    target = Path(target)
     merged = policy.merge_and_unload() if hasattr(policy, "merge_and_unload") else policy
+    return _save(merged, tokenizer, Path(target))
+
+
+def _save(model: Any, tokenizer: Any, target: Path) -> Path:
+    """Write into a staging directory, then swap it in: a crash never leaves a half-written export."""
     staging = _atomic_dir(target)
     try:
-        merged.save_pretrained(staging)
+        model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         _publish(staging, target)
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import os
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from execrl import credit
 from execrl.errors import ExecrlError
+from execrl.yaml_files import read_yaml
 from execrl.rewards.base import JudgeSettings, judge_kind
 from execrl.rewards.extract import DEFAULT_MAX_CHARS
 
@@ -169,11 +169,4 @@ def load_config(path: str | os.PathLike[str] | None = None) -> RewardConfig:
     """The config at ``path``, or the default one when ``path`` is None."""
     if path is None:
         return parse_config(yaml.safe_load(DEFAULT_CONFIG_YAML), "default reward config")
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ExecrlError(f"cannot read reward config {path}: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ExecrlError(f"reward config {path} is not valid YAML: {exc}") from exc
-    return parse_config(data, str(path))
+    return parse_config(read_yaml(path, "reward config"), str(path))

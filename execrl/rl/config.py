@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from execrl.errors import ExecrlError
+from execrl.yaml_files import read_yaml
 from execrl.models import GenerationSettings, LoraSettings
 from execrl.rl.estimators import ESTIMATORS
 
@@ -197,20 +197,14 @@ def parse_config(data: Any, source: str = "config") -> TrainConfig:
         raise ExecrlError(_validation_message(exc, source)) from exc
 
 
-def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ExecrlError(f"cannot read training config {path}: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ExecrlError(f"training config {path} is not valid YAML: {exc}") from exc
+def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    data = read_yaml(path, "training config")
     return data if data is not None else {}
 
 
 def load_config(path: str | os.PathLike[str] | None, overrides: list[str] = ()) -> TrainConfig:
     """The config at ``path`` (defaults when None) with ``key=value`` overrides applied, validated."""
-    data = read_yaml(path) if path is not None else {}
+    data = read_config_file(path) if path is not None else {}
     if not isinstance(data, dict):
         raise ExecrlError(f"{path}: a training config is a YAML mapping, got {type(data).__name__}")
     return parse_config(apply_overrides(data, list(overrides)), str(path or "defaults"))

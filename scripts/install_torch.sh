@@ -12,6 +12,13 @@ if command -v nvidia-smi >/dev/null 2>&1; then
   "$PY" -m pip install -q "torch==$TORCH_VERSION"
   exit 0
 fi
-# CPU machine: a local CPU wheel (pip's find-links) if there is one, else PyTorch's CPU index.
-"$PY" -m pip install -q --no-index "torch==$TORCH_VERSION" 2>/dev/null ||
-  "$PY" -m pip install -q "torch==$TORCH_VERSION" --index-url https://download.pytorch.org/whl/cpu
+# CPU machine. A local CPU wheel (pip's find-links) if there is one: torch alone from there, then its
+# dependencies from the package index (torch itself is then already satisfied).
+if "$PY" -m pip install -q --no-index --no-deps "torch==$TORCH_VERSION" 2>/dev/null; then
+  "$PY" -m pip install -q "torch==$TORCH_VERSION"
+else
+  "$PY" -m pip install -q "torch==$TORCH_VERSION" \
+    --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple
+fi
+"$PY" -c "import torch; assert not torch.version.cuda" 2>/dev/null ||
+  echo "warning: a CUDA build of torch is installed" >&2

@@ -13,9 +13,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from execrl.cache import cache_dir
 from execrl.errors import ExecrlError
 
-CACHE_ENV_VAR = "EXECRL_CACHE_DIR"
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,8 @@ EMBEDDED: dict[str, EmbeddedModel] = {
 
 
 def cache_root() -> Path:
-    """Where converted models live: ``$EXECRL_CACHE_DIR`` or ``~/.cache/execrl/models``."""
-    value = os.environ.get(CACHE_ENV_VAR)
-    return Path(value).expanduser() if value else Path.home() / ".cache" / "execrl" / "models"
+    """Where converted models live: ``models/`` in execrl's cache directory."""
+    return cache_dir() / "models"
 
 
 def gguf_path(name: str) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from execrl.data_dir import data_file
 from execrl.errors import ExecrlError
-from execrl.tasks.cache import cache_dir
+from execrl.cache import cache_dir
 from execrl.tasks.download import FETCHERS
 
 

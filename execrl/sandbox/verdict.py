@@ -20,16 +20,24 @@ _FAULTS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.S
 _FAILURES = {"AssertionError", "SystemExit", "CallTimeout", "UnsupportedValue", "TestSyntaxError", "MissingFunction"}
 
 
+_DECODER = json.JSONDecoder(object_hook=decode_hook)  # one decoder: json.loads(..., object_hook=) builds one per call
+
+
 def _messages(raw: dict[str, Any]) -> list[dict[str, Any]]:
-    parsed = []
-    for line in raw["messages"]:
-        try:
-            message = json.loads(line, object_hook=decode_hook)
-        except (ValueError, TypeError, KeyError, RecursionError):
-            continue  # a message cut short by a kill, or not ours: as if never sent
-        if isinstance(message, dict):
-            parsed.append(message)
-    return parsed
+    lines = raw["messages"]
+    try:
+        # All of a job's messages in one parse: an MBPP+ job sends ~100, one per test call.
+        parsed = _DECODER.decode("[" + ",".join(lines) + "]")
+    except (ValueError, TypeError, KeyError, RecursionError):
+        parsed = [_decode_one(line) for line in lines]  # one of them is broken: keep the others
+    return [message for message in parsed if isinstance(message, dict)]
+
+
+def _decode_one(line: str) -> Any:
+    try:
+        return _DECODER.decode(line)
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None  # a message cut short by a kill, or not ours: as if never sent
 
 
 def _outcome(index: int, message: dict[str, Any] | None, job: Job, plan: AssertPlan | None) -> TestOutcome:

@@ -30,7 +30,10 @@ import time
 # The child runs candidate code that may patch builtins or library functions (json.dumps,
 # os.write, isinstance, ...): the worker's own code only uses references taken here, at import.
 _type, _isinstance, _getattr, _str, _sorted = type, isinstance, getattr, str, sorted
-_dumps, _os_write, _perf = json.dumps, os.write, time.perf_counter
+_os_write, _perf = os.write, time.perf_counter
+# One encoder for every message: json.dumps with separators= builds a new one per call, which was
+# most of a test call's cost in the child.
+_to_json = json.JSONEncoder(separators=(",", ":")).encode
 _int_value, _float_value, _str_value = int.__int__, float.__float__, str.__str__
 
 # ----------------------------------------------------------------------------------------------
@@ -216,7 +219,7 @@ class _Harness:
         self.lines: set[int] = set()
 
     def send(self, obj: dict) -> None:
-        data = _dumps(obj, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        data = _to_json(obj).encode("utf-8", "surrogatepass")
         _write_all(self.pipe, self.prefix + data + b"\n")
 
     def _tracer(self, frame, event, arg):  # noqa: ANN001 - sys.settrace signature
@@ -574,12 +577,37 @@ def _become_subreaper() -> bool:
         return False
 
 
+_WARM_UP_JOBS = (
+    {"code": "def f(x):\n    return [x, (x,), {x: 1.5}]\n", "tests": {"kind": "call", "function": "f", "inputs": [(1,)], "timeouts": [1.0]}},
+    {"code": "def f(x):\n    return x\n", "tests": {"kind": "assert", "setup": "", "items": [
+        {"m": "cmp", "ops": ["f(1)", "1"]}, {"m": "exec", "src": "assert f(1) == 2"}]}},
+)
+
+
+def _warm_up() -> None:
+    """Run a call job and an assert job in the worker itself, with their messages thrown away.
+
+    The parser, the compiler, json and the codec build caches on first use; built here, before the
+    fork, they are shared by every child instead of being rebuilt (and their pages copied) in each:
+    this halved a trivial job's CPU time in the child (measured ~2.8 ms -> ~1.8 ms).
+    """
+    sink = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for job in _WARM_UP_JOBS:
+            _Harness({"prelude": "", "trace": False, **job}, sink, "warm-up").run()
+    finally:
+        os.close(sink)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def main() -> None:
     uid = int(sys.argv[1])
     scratch = sys.argv[2]
     sys.set_int_max_str_digits(0)
     for name in _PRELOAD:
         __import__(name)
+    _warm_up()
     # Objects that exist before the fork are never collected in the children: keeping the collector
     # off them spares each child the copy-on-write faults of a collection walking the worker's heap.
     gc.freeze()

@@ -3,8 +3,9 @@
 No torch and no rewards here: everything that judges code builds on this.
 """
 
+from execrl.sandbox.backend import SandboxBackend
 from execrl.sandbox.isolation import Isolation
-from execrl.sandbox.pool import Sandbox, SandboxUnavailable, default_sandbox
+from execrl.sandbox.pool import Sandbox, SandboxUnavailable, default_sandbox, set_default_sandbox
 from execrl.sandbox.types import AssertTests, CallTests, Job, JobResult, Limits, Status, TestOutcome
 
 __all__ = [
@@ -15,8 +16,10 @@ __all__ = [
     "JobResult",
     "Limits",
     "Sandbox",
+    "SandboxBackend",
     "SandboxUnavailable",
     "Status",
     "TestOutcome",
     "default_sandbox",
+    "set_default_sandbox",
 ]

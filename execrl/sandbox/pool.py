@@ -21,6 +21,7 @@ from typing import Any
 
 from execrl.errors import ExecrlError
 from execrl.sandbox.asserts import AssertPlan, TestParseError, plan_assert
+from execrl.sandbox.backend import SandboxBackend
 from execrl.sandbox.isolation import (
     Isolation,
     WorkerLaunch,
@@ -337,13 +338,26 @@ class _ProgressBar:
 
 
 _default: Sandbox | None = None
+_installed: SandboxBackend | None = None
 _default_lock = threading.Lock()
 
 
-def default_sandbox() -> Sandbox:
-    """A process-wide sandbox with one worker per CPU, created on first use and closed at exit."""
+def set_default_sandbox(backend: SandboxBackend | None) -> SandboxBackend | None:
+    """Make ``backend`` (e.g. a Ray cluster's) what ``default_sandbox()`` returns, so every judge uses it;
+    ``None`` goes back to the local pool. Returns the backend installed before. The caller closes it."""
+    global _installed
+    with _default_lock:
+        previous, _installed = _installed, backend
+        return previous
+
+
+def default_sandbox() -> Sandbox | SandboxBackend:
+    """The installed backend if any; else a process-wide local sandbox with one worker per CPU,
+    created on first use and closed at exit."""
     global _default
     with _default_lock:
+        if _installed is not None:
+            return _installed
         if _default is None or _default._closed:
             _default = Sandbox()
             atexit.register(_default.close)

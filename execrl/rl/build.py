@@ -13,6 +13,7 @@ import torch
 from execrl.errors import ExecrlError
 from execrl.models import ActorCritic, add_lora, load_causal_lm, load_tokenizer
 from execrl.rl.config import ModelConfig, TrainConfig
+from execrl.rl.distributed import SINGLE, Ranks, launched_ranks
 from execrl.rl.rollout import Autocast
 
 
@@ -20,6 +21,7 @@ from execrl.rl.rollout import Autocast
 class Runtime:
     device: torch.device
     autocast: Autocast
+    ranks: Ranks = SINGLE
 
 
 def resolve_runtime(config: TrainConfig) -> Runtime:
@@ -30,13 +32,16 @@ def resolve_runtime(config: TrainConfig) -> Runtime:
             "use --set device=cpu (or device: auto) to train on the CPU"
         )
     device = torch.device("cuda" if config.device == "cuda" or (config.device == "auto" and cuda) else "cpu")
+    ranks = launched_ranks(cpu=device.type == "cpu")
+    if ranks.distributed:
+        device = torch.device(ranks.device)  # each rank on its own GPU
     bf16 = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
     if bf16 and device.type != "cuda":
         warnings.warn("precision bf16 needs a CUDA device; training in fp32 on the CPU", stacklevel=2)
         bf16 = False
     if bf16:
-        return Runtime(device, functools.partial(torch.autocast, device_type="cuda", dtype=torch.bfloat16))
-    return Runtime(device, contextlib.nullcontext)
+        return Runtime(device, functools.partial(torch.autocast, device_type="cuda", dtype=torch.bfloat16), ranks)
+    return Runtime(device, contextlib.nullcontext, ranks)
 
 
 def build_actor_critic(config: ModelConfig, device: torch.device) -> tuple[ActorCritic, Any]:

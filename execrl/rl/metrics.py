@@ -36,21 +36,34 @@ class MetricsLog:
     """Appends records to ``metrics.jsonl`` and TensorBoard under ``run_dir``.
 
     On resume, ``history`` (from the checkpoint) replaces the JSONL file, so steps that ran after the
-    checkpoint and were lost with a crash do not appear twice.
+    checkpoint and were lost with a crash do not appear twice. Not ``enabled`` (ranks other than
+    rank 0 of a data-parallel run), it writes nothing.
     """
 
-    def __init__(self, run_dir: Path, tensorboard: bool, history: Sequence[Record] = (), start_step: int = 0):
+    def __init__(
+        self,
+        run_dir: Path,
+        tensorboard: bool,
+        history: Sequence[Record] = (),
+        start_step: int = 0,
+        enabled: bool = True,
+    ):
         self.path = run_dir / "metrics.jsonl"
+        self.enabled = enabled
+        self.writer = None
+        if not enabled:
+            return
         with self.path.open("w", encoding="utf-8") as handle:
             for record in history:
                 handle.write(json.dumps(record) + "\n")
-        self.writer = None
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
             self.writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=start_step + 1 if start_step else None)
 
     def write(self, record: Record) -> None:
+        if not self.enabled:
+            return
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
         if self.writer is not None:

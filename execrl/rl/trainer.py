@@ -1,7 +1,9 @@
 """The training loop: rollout -> judges -> per-token rewards -> advantages -> PPO update, step after step.
 
 A run lives in ``output_dir``: the resolved config, ``metrics.jsonl``, TensorBoard logs, checkpoints,
-learning-curve plots, the exported adapter (and merged model) and ``summary.json``.
+learning-curve plots, the exported adapter (and merged model) and ``summary.json``. Under a data-parallel
+launch (``accelerate launch -m execrl train``, see execrl/rl/distributed.py) each rank trains on its own
+share of every step's prompts and rank 0 alone writes the run directory.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from execrl.rl.build import build_actor_critic, resolve_runtime
 from execrl.rl.checkpoints import TrainerState, latest_checkpoint, load_checkpoint, save_checkpoint
 from execrl.rl.config import TrainConfig, dump_config
 from execrl.rl.data import TaskStream, load_task_splits
+from execrl.rl.distributed import parameter_checksum, rank_seed
 from execrl.rl.estimators import AdvantageInput, estimate
 from execrl.rl.evaluation import pass_rate
 from execrl.rl.metrics import MetricsLog, Record, StepProgress
@@ -62,20 +65,28 @@ class Trainer:
         self.console = console or Console(stderr=True)
         self.run_dir = Path(config.output_dir)
         self.runtime = resolve_runtime(config)
-        seed_everything(config.seed)
+        self.ranks = self.runtime.ranks
+        if not self.ranks.is_main:
+            self.console = Console(stderr=True, quiet=True)
+        seed_everything(config.seed)  # the same on every rank: the same initial weights
         self.model, self.tokenizer = build_actor_critic(config.model, self.runtime.device)
-        params = [p for p in self.model.parameters() if p.requires_grad]
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(
-            params, lr=config.algorithm.learning_rate, weight_decay=config.algorithm.weight_decay
+            self.params, lr=config.algorithm.learning_rate, weight_decay=config.algorithm.weight_decay
         )
         self.formula = build_formula(config.reward, config.reward_config)
         splits = load_task_splits(config.tasks)
         self.stream = TaskStream(splits.train, config.seed)
         checkable = [t for t in splits.eval if t.test_asserts or isinstance(t, RobotTask)]
-        self.eval_tasks = checkable if config.eval.enabled else []
+        self.eval_tasks = checkable if config.eval.enabled and self.ranks.is_main else []
         self.kl = KLController(config.algorithm.kl.coef, config.algorithm.kl.target, config.algorithm.kl.horizon)
         self.state = TrainerState(kl_coef=self.kl.coef)
         self._prompt_cache: dict[str, list[int]] = {}
+        self._seed_rank()
+
+    def _seed_rank(self) -> None:
+        if self.ranks.distributed:
+            seed_everything(rank_seed(self.config.seed, self.ranks.rank, self.state.step))
 
     # --- prompts ------------------------------------------------------------------------------------
 
@@ -111,8 +122,8 @@ class Trainer:
     # --- one step ------------------------------------------------------------------------------------
 
     def step(self) -> Record:
-        algo = self.config.algorithm
-        prompts = self.stream.take(algo.prompts_per_step)
+        algo, ranks = self.config.algorithm, self.ranks
+        prompts = ranks.shard(self.stream.take(algo.prompts_per_step * ranks.world_size))
         tasks = [t for t in prompts for _ in range(algo.samples_per_prompt)]
         groups = [g for g in range(len(prompts)) for _ in range(algo.samples_per_prompt)]
 
@@ -139,14 +150,15 @@ class Trainer:
             algo.whiten_advantages,
         )
         update = ppo_update(
-            self.model, self.optimizer, rollout, advantages.advantages, advantages.returns, algo, self.runtime.autocast
+            self.model, self.optimizer, rollout, advantages.advantages, advantages.returns, algo,
+            self.runtime.autocast, ranks,
         )
         update_s = time.perf_counter() - started
 
-        kl_per_response = float(kl.sum(1).mean())
-        self.kl.update(kl_per_response, rollout.size)
+        kl_per_response = ranks.mean(float(kl.sum(1).mean()))
+        self.kl.update(kl_per_response, rollout.size * ranks.world_size)
         tokens = float(mask.sum())
-        totals = torch.tensor(judged.totals)
+        totals = torch.tensor(ranks.gather(judged.totals))
         record: Record = {
             "step": float(self.state.step + 1),
             "reward/mean": float(totals.mean()),
@@ -163,6 +175,12 @@ class Trainer:
             "throughput/rollout_tokens_per_s": tokens / max(rollout_s, 1e-9),
             "throughput/update_tokens_per_s": tokens * algo.epochs / max(update_s, 1e-9),
         }
+        if not ranks.distributed:
+            return record
+        # Per-rank metrics become means over the ranks (throughputs are per rank); a spread above 0
+        # means the ranks' weights have drifted apart.
+        record = ranks.mean_record(record)
+        record["dist/param_spread"] = ranks.spread(parameter_checksum(self.params))
         return record
 
     # --- the run ---------------------------------------------------------------------------------------
@@ -184,6 +202,7 @@ class Trainer:
         for name, stats in self.state.reward_stats.items():
             if name in self.formula.stats:
                 self.formula.stats[name] = RunningStats(**stats)
+        self._seed_rank()  # the checkpoint holds rank 0's generators
         self.console.print(f"resuming from {checkpoint} (step {self.state.step})")
         return True
 
@@ -194,18 +213,20 @@ class Trainer:
         save_checkpoint(self.run_dir, self.model, self.optimizer, self.state, self.config.checkpoint.keep_last)
 
     def train(self, resume: bool = False) -> RunSummary:
-        config = self.config
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        config, main = self.config, self.ranks.is_main
+        if main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
         resumed = resume and self.resume()
-        (self.run_dir / "config.yaml").write_text(dump_config(config))
-        log = MetricsLog(self.run_dir, config.logging.tensorboard, self.state.history, self.state.step)
+        if main:
+            (self.run_dir / "config.yaml").write_text(dump_config(config))
+        log = MetricsLog(self.run_dir, config.logging.tensorboard, self.state.history, self.state.step, enabled=main)
         total = config.algorithm.steps
         if self.state.step >= total:
             self.console.print(f"run already has {self.state.step} steps (algorithm.steps={total}); nothing to do")
         try:
             if not resumed and config.eval.at_start and self.eval_tasks:
                 self._record_eval(log, {"step": 0.0})
-            with StepProgress(total, self.state.step, config.logging.progress, self.console) as progress:
+            with StepProgress(total, self.state.step, config.logging.progress and main, self.console) as progress:
                 while self.state.step < total:
                     record = self.step()
                     self.state.step += 1
@@ -216,7 +237,7 @@ class Trainer:
                     self.state.history.append(record)
                     log.write(record)
                     progress.advance(record)
-                    if last or self.state.step % config.checkpoint.every == 0:
+                    if main and (last or self.state.step % config.checkpoint.every == 0):
                         self._checkpoint()
         finally:
             log.close()
@@ -229,6 +250,8 @@ class Trainer:
 
     def _finish(self) -> RunSummary:
         config, history = self.config, self.state.history
+        if not self.ranks.is_main:
+            return summarize(self.run_dir, history, None)
         curves = None
         if config.logging.plots and history:
             curves = str(plot_learning_curves(history, self.run_dir / "plots" / "learning_curves.png"))

@@ -15,6 +15,7 @@ import torch
 
 from execrl.models import ActorCritic
 from execrl.rl.config import AlgorithmConfig
+from execrl.rl.distributed import SINGLE, Ranks
 from execrl.rl.losses import ppo_loss
 from execrl.rl.rollout import Autocast, Rollout, score_tokens
 
@@ -54,6 +55,7 @@ def ppo_update(
     returns: torch.Tensor | None,
     config: AlgorithmConfig,
     autocast: Autocast,
+    ranks: Ranks = SINGLE,
 ) -> UpdateStats:
     stats = UpdateStats()
     params = [p for p in model.parameters() if p.requires_grad]
@@ -86,6 +88,10 @@ def ppo_update(
                     break
                 (terms.total * mask.sum() / total_tokens).backward()
                 parts.append(terms)
+            # Every rank skips a minibatch that is not finite on any, so all take the same optimiser steps.
+            finite = ranks.all_true(finite)
+            if finite:
+                ranks.average_gradients(params)
             grad_norm = float(torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)) if finite else math.nan
             if not finite or not math.isfinite(grad_norm):
                 stats.skipped += 1

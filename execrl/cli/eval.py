@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from execrl.errors import ExecrlError
-
-BENCHMARKS = ("mbpp", "mbppplus", "roboeval")
+from execrl.eval.benchmarks import BENCHMARKS, json_default
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,38 +40,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from execrl.eval import report as reports
+    from execrl.eval.benchmarks import evaluate_benchmark
     from execrl.eval.samples import load_samples
     from execrl.sandbox import Sandbox, default_sandbox
 
     samples = _generate(args) if args.model else None
+    if samples is None:
+        samples = _read_lines(args.samples) if args.benchmark == "roboeval" else load_samples(args.samples)
     sandbox = Sandbox(workers=args.workers) if args.workers else default_sandbox()
     try:
-        if args.benchmark == "roboeval":
-            from execrl.eval.roboeval import evaluate_roboeval
-
-            result = evaluate_roboeval(samples or _read_lines(args.samples), args.data_dir, sandbox)
-            data, view = result.to_json(), reports.roboeval_view(result)
-            evaluated = result.summary.programs
-        elif args.benchmark == "mbppplus":
-            from execrl.eval.mbppplus import evaluate_mbppplus
-
-            result = evaluate_mbppplus(samples or load_samples(args.samples), args.data_dir, sandbox)
-            data, view = result.to_json(), reports.mbppplus_view(result)
-            evaluated = sum(map(len, result.results.values()))
-        else:
-            from execrl.eval.mbpp import evaluate_mbpp
-
-            result = evaluate_mbpp(samples or load_samples(args.samples), args.data_dir, sandbox)
-            data, view = result.to_json(), reports.mbpp_view(result)
-            evaluated = sum(map(len, result.results.values()))
+        result = evaluate_benchmark(args.benchmark, samples, args.data_dir, sandbox)
     finally:
         if args.workers:
             sandbox.close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(data, indent=1, default=_plain) + "\n")
-    markdown, plot = reports.write_report(view, args.out)
-    _print_summary(view, args.out, markdown, plot)
-    if evaluated == 0:
+    args.out.write_text(json.dumps(result.data, indent=1, default=json_default) + "\n")
+    markdown, plot = reports.write_report(result.view, args.out)
+    _print_summary(result.view, args.out, markdown, plot)
+    if result.evaluated == 0:
         raise ExecrlError("no sample could be evaluated (see the problems listed above)")
     return 0
 
@@ -82,16 +67,6 @@ def _read_lines(path: Path) -> list[str]:
         return path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as exc:
         raise ExecrlError(f"cannot read samples file {path}: {exc.strerror}") from exc
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if isinstance(value, complex):
-        return repr(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return repr(value)
 
 
 def _print_summary(view: Any, out: Path, markdown: Path, plot: Path) -> None:

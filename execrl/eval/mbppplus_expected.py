@@ -15,11 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from execrl.cache import cache_dir
 from execrl.errors import ExecrlError
 from execrl.eval.mbppplus_jobs import SPLITS, inputs_of, split_job
 from execrl.eval.scheduling import run_longest_first
 from execrl.sandbox import JobResult, Sandbox, Status
-from execrl.cache import cache_dir
 from execrl.tasks.mbppplus import MbppPlusDataset, task_number
 from execrl.tasks.types import PlusTask
 

@@ -17,7 +17,6 @@ from execrl.cache import cache_dir
 from execrl.errors import ExecrlError
 
 
-
 @dataclass(frozen=True)
 class EmbeddedModel:
     package: str  # the pip distribution's import name

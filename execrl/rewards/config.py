@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from execrl import credit
 from execrl.errors import ExecrlError
-from execrl.yaml_files import read_yaml
 from execrl.rewards.base import JudgeSettings, judge_kind
 from execrl.rewards.extract import DEFAULT_MAX_CHARS
+from execrl.yaml_files import read_yaml
 
 DEFAULT_CONFIG_YAML = """\
 # The reward R = sum_k weight_k * R_k over the judges below, then spread over the response's tokens

@@ -9,9 +9,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from execrl.errors import ExecrlError
-from execrl.yaml_files import read_yaml
 from execrl.models import GenerationSettings, LoraSettings
 from execrl.rl.estimators import ESTIMATORS
+from execrl.yaml_files import read_yaml
 
 
 class _Section(BaseModel):
@@ -162,16 +162,21 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
+def set_dotted(data: dict[str, Any], path: list[str], value: Any, label: str) -> None:
+    """``data[a][b][c] = value`` for the path ``[a, b, c]``, creating sections; ``label`` names it in errors."""
+    node = data
+    for part in path[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ExecrlError(f"{label}: {part!r} is a value, not a section")
+        node = child
+    node[path[-1]] = value
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     for item in overrides:
         path, value = parse_override(item)
-        node = data
-        for part in path[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ExecrlError(f"--set {item!r}: {part!r} is a value, not a section")
-            node = child
-        node[path[-1]] = value
+        set_dotted(data, path, value, f"--set {item!r}")
     return data
 
 

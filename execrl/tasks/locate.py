@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from execrl.cache import cache_dir
 from execrl.data_dir import data_file
 from execrl.errors import ExecrlError
-from execrl.cache import cache_dir
 from execrl.tasks.download import FETCHERS
 
 

@@ -10,7 +10,7 @@ from execrl.models.loading import (
     prepare_tokenizer,
     resolve_model_path,
 )
-from execrl.models.logprobs import entropy, response_logits, token_logprobs
+from execrl.models.logprobs import entropy, token_logprobs
 from execrl.models.lora import LoraSettings, add_lora
 from execrl.models.policy import ActorCritic, ValueMode, position_ids_for
 from execrl.models.prompting import encode_prompts, format_prompt
@@ -36,7 +36,6 @@ __all__ = [
     "position_ids_for",
     "prepare_tokenizer",
     "resolve_model_path",
-    "response_logits",
     "save_adapter",
     "save_merged",
     "token_logprobs",

@@ -1,13 +1,8 @@
-"""Per-token log-probabilities and entropies of the response part of a prompt+response forward pass."""
+"""Per-token log-probabilities and entropies from logits (``ActorCritic`` gives the response positions' logits)."""
 
 from __future__ import annotations
 
 import torch
-
-
-def response_logits(logits: torch.Tensor, prompt_len: int, response_len: int) -> torch.Tensor:
-    """The logits that predicted each response token: positions ``prompt_len - 1`` to the second-last."""
-    return logits[:, prompt_len - 1 : prompt_len - 1 + response_len]
 
 
 def token_logprobs(logits: torch.Tensor, token_ids: torch.Tensor) -> torch.Tensor:

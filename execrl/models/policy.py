@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
+import inspect
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -30,6 +32,12 @@ def position_ids_for(attention_mask: torch.Tensor) -> torch.Tensor:
     return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
 
 
+def _predicting(per_position: torch.Tensor, response_len: int) -> torch.Tensor:
+    """The entries at the positions that predict the last ``response_len`` tokens: the ones before them."""
+    length = per_position.shape[1]
+    return per_position[:, length - response_len - 1 : length - 1]
+
+
 class ActorCritic(nn.Module):
     def __init__(self, policy: Any, value_mode: ValueMode = "shared", critic: Any = None) -> None:
         super().__init__()
@@ -48,30 +56,47 @@ class ActorCritic(nn.Module):
         return self.value_head is not None
 
     def forward(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, response_len: int
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Logits ``[B, L, V]`` and values ``[B, L]`` (None without a value head)."""
+        """Logits ``[B, R, V]`` and values ``[B, R]`` (None without a value head) at the positions that
+        predict the last ``response_len`` tokens of ``input_ids`` (the response)."""
         positions = position_ids_for(attention_mask)
         shared = self.value_mode == "shared"
         out = self.policy(
-            input_ids=input_ids, attention_mask=attention_mask, position_ids=positions, output_hidden_states=shared
+            input_ids=input_ids, attention_mask=attention_mask, position_ids=positions,
+            output_hidden_states=shared, **self._keep(response_len),
         )
+        logits = _predicting(out.logits, response_len)
         if self.value_head is None:
-            return out.logits, None
+            return logits, None
         if shared:
             hidden = out.hidden_states[-1]
         else:
             hidden = self.critic(
                 input_ids=input_ids, attention_mask=attention_mask, position_ids=positions, output_hidden_states=True
             ).hidden_states[-1]
-        values = self.value_head(hidden.to(self.value_head.weight.dtype)).squeeze(-1)
-        return out.logits, values
+        values = self.value_head(_predicting(hidden, response_len).to(self.value_head.weight.dtype)).squeeze(-1)
+        return logits, values
 
     @torch.no_grad()
-    def reference_logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def reference_logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, response_len: int) -> torch.Tensor:
+        """The reference policy's logits ``[B, R, V]``, as ``forward`` gives the policy's."""
         positions = position_ids_for(attention_mask)
         with self.reference_policy() as reference:
-            return reference(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions).logits
+            out = reference(
+                input_ids=input_ids, attention_mask=attention_mask, position_ids=positions, **self._keep(response_len)
+            )
+        return _predicting(out.logits, response_len)
+
+    def _keep(self, response_len: int) -> dict[str, int]:
+        # The vocabulary projection over every prompt position was most of a step's compute (a 49k
+        # vocabulary, prompts longer than responses): models that can, project only what is used.
+        return {"logits_to_keep": response_len + 1} if self._can_keep_logits else {}
+
+    @functools.cached_property
+    def _can_keep_logits(self) -> bool:
+        base = self.policy.get_base_model() if hasattr(self.policy, "get_base_model") else self.policy
+        return "logits_to_keep" in inspect.signature(type(base).forward).parameters
 
     @contextlib.contextmanager
     def reference_policy(self) -> Iterator[Any]:

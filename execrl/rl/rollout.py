@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from execrl.models import ActorCritic, GenerationSettings, entropy, generate, response_logits, token_logprobs
+from execrl.models import ActorCritic, GenerationSettings, entropy, generate, token_logprobs
 
 Autocast = Callable[[], contextlib.AbstractContextManager[Any]]
 
@@ -46,14 +46,11 @@ class ScoredTokens:
 
 
 def score_tokens(
-    model: ActorCritic, input_ids: torch.Tensor, attention_mask: torch.Tensor, prompt_len: int, response_ids: torch.Tensor
+    model: ActorCritic, input_ids: torch.Tensor, attention_mask: torch.Tensor, response_ids: torch.Tensor
 ) -> ScoredTokens:
     """The response tokens' log-probabilities, entropies and values in one forward pass."""
-    logits, values = model(input_ids, attention_mask)
-    logits = response_logits(logits, prompt_len, response_ids.shape[1])
-    if values is not None:
-        values = response_logits(values.unsqueeze(-1), prompt_len, response_ids.shape[1]).squeeze(-1).float()
-    return ScoredTokens(token_logprobs(logits, response_ids), entropy(logits), values)
+    logits, values = model(input_ids, attention_mask, response_ids.shape[1])
+    return ScoredTokens(token_logprobs(logits, response_ids), entropy(logits), None if values is None else values.float())
 
 
 @torch.no_grad()
@@ -77,9 +74,8 @@ def collect_rollout(
         for start in range(0, input_ids.shape[0], micro_batch_size):
             rows = slice(start, start + micro_batch_size)
             with autocast():
-                scored = score_tokens(model, input_ids[rows], attention[rows], prompt_len, response_ids[rows])
-                ref_logits = model.reference_logits(input_ids[rows], attention[rows])
-            ref = response_logits(ref_logits, prompt_len, response_ids.shape[1])
+                scored = score_tokens(model, input_ids[rows], attention[rows], response_ids[rows])
+                ref = model.reference_logits(input_ids[rows], attention[rows], response_ids.shape[1])
             logp.append(scored.logp)
             ref_logp.append(token_logprobs(ref, response_ids[rows]))
             values.append(scored.values)

@@ -72,8 +72,7 @@ def ppo_update(
                 mask = rollout.mask[micro]
                 with autocast():
                     scored = score_tokens(
-                        model, rollout.input_ids[micro], rollout.attention_mask[micro],
-                        rollout.prompt_len, rollout.response_ids[micro],
+                        model, rollout.input_ids[micro], rollout.attention_mask[micro], rollout.response_ids[micro]
                     )
                 terms = ppo_loss(
                     scored.logp, rollout.logp[micro], advantages[micro], scored.entropy, mask,

@@ -23,8 +23,8 @@ from execrl.models import (
     generate,
     load_causal_lm,
     load_tokenizer,
+    position_ids_for,
     prepare_tokenizer,
-    response_logits,
     save_adapter,
     save_merged,
     token_logprobs,
@@ -91,12 +91,17 @@ def test_recomputed_logprobs_agree_with_greedy_generation(model, tokenizer) -> N
     ids = encode_prompts(tokenizer, PROMPTS, 64)
     generated = generate(model, tokenizer, ids, GenerationSettings(max_new_tokens=5), greedy=True)
     policy = ActorCritic(add_lora(model, LoraSettings(rank=4)))
-    logits, values = policy(generated.input_ids, generated.attention_mask)
-    logits = response_logits(logits, generated.prompt_ids.shape[1], generated.response_ids.shape[1])
+    response_len = generated.response_ids.shape[1]
+    logits, values = policy(generated.input_ids, generated.attention_mask, response_len)
     assert torch.equal(logits.argmax(-1), generated.response_ids)
     logp = token_logprobs(logits, generated.response_ids)
     assert torch.allclose(logp, torch.log_softmax(logits, -1).max(-1).values, atol=1e-5)
-    assert values is not None and values.shape == generated.input_ids.shape
+    assert values is not None and values.shape == generated.response_ids.shape
+    # Only the response positions are projected onto the vocabulary, and they are the right ones.
+    with torch.no_grad():
+        every = policy.policy(input_ids=generated.input_ids, attention_mask=generated.attention_mask,
+                              position_ids=position_ids_for(generated.attention_mask)).logits
+    assert torch.allclose(logits, every[:, -response_len - 1 : -1], atol=1e-5)
 
 
 def test_stop_strings_and_eos_end_a_response(model, tokenizer) -> None:
@@ -119,13 +124,13 @@ def test_reference_is_the_model_without_its_adapter(model, tokenizer) -> None:
     ids = torch.tensor([tokenizer("def add(a, b):")["input_ids"]])
     mask = torch.ones_like(ids)
     with torch.no_grad():
-        base_logits = model(input_ids=ids).logits
+        base_logits = model(input_ids=ids).logits[:, :-1]
     actor = ActorCritic(add_lora(model, LoraSettings(rank=4)))
     perturb_lora(actor.policy)
     with torch.no_grad():
-        logits, _ = actor(ids, mask)
+        logits, _ = actor(ids, mask, ids.shape[1] - 1)
     assert not torch.allclose(logits, base_logits, atol=1e-4)
-    assert torch.allclose(actor.reference_logits(ids, mask), base_logits, atol=1e-5)
+    assert torch.allclose(actor.reference_logits(ids, mask, ids.shape[1] - 1), base_logits, atol=1e-5)
     trainable = actor.trainable_state()
     assert trainable and all("lora_" in n or "value_head" in n for n in trainable)
 
@@ -136,17 +141,17 @@ def test_full_fine_tuning_keeps_a_frozen_reference(model, tokenizer) -> None:
     with torch.no_grad():
         for p in actor.policy.parameters():
             p.add_(0.1)
-    logits, values = actor(ids, torch.ones_like(ids))
+    logits, values = actor(ids, torch.ones_like(ids), 2)
     assert values is None
-    assert not torch.allclose(actor.reference_logits(ids, torch.ones_like(ids)), logits)
+    assert not torch.allclose(actor.reference_logits(ids, torch.ones_like(ids), 2), logits)
 
 
 def test_separate_critic_gives_values(tiny_model_dir: Path, model, tokenizer) -> None:
     critic = add_lora(load_causal_lm(str(tiny_model_dir)), LoraSettings(rank=2))
     actor = ActorCritic(add_lora(model, LoraSettings(rank=4)), "separate", critic)
     ids = torch.tensor([tokenizer("def add(a, b):")["input_ids"]])
-    _, values = actor(ids, torch.ones_like(ids))
-    assert values is not None and values.shape == ids.shape
+    _, values = actor(ids, torch.ones_like(ids), 3)
+    assert values is not None and values.shape == (1, 3)
     assert any(n.startswith("critic.") for n in actor.trainable_state())
 
 

@@ -113,14 +113,19 @@ def run_subprocess(pool: ThreadPoolExecutor, programs: list[Program]) -> int:
     return sum(pool.map(_subprocess_one, programs))
 
 
-def measure(fn, programs, repeats: int) -> tuple[float, int]:
-    fn(programs[: max(2, len(programs) // 10)])  # warm up workers and caches
-    rates, passed = [], 0
+def measure(runners: dict, programs: list[Program], repeats: int) -> dict[str, tuple[list[float], int]]:
+    """Programs/second of each runner, ``repeats`` times, the runners taking turns within each repeat so
+    that a change in the machine's load hits all of them alike."""
+    for run in runners.values():
+        run(programs[: max(2, len(programs) // 10)])  # warm up workers and caches
+    rates: dict[str, list[float]] = {name: [] for name in runners}
+    passed: dict[str, int] = {}
     for _ in range(repeats):
-        start = time.perf_counter()
-        passed = fn(programs)
-        rates.append(len(programs) / (time.perf_counter() - start))
-    return statistics.median(rates), passed
+        for name, run in runners.items():
+            start = time.perf_counter()
+            passed[name] = run(programs)
+            rates[name].append(len(programs) / (time.perf_counter() - start))
+    return {name: (rates[name], passed[name]) for name in runners}
 
 
 def main() -> None:
@@ -144,25 +149,42 @@ def main() -> None:
     ) as threads:
         isolation = "bubblewrap namespaces + rlimits + per-job uid" if sandbox.namespaces else "rlimits only"
         for name, programs in loads.items():
-            ours, ok_ours = measure(lambda p: run_execrl(sandbox, p), programs, args.repeats)
-            theirs, ok_theirs = measure(lambda p: run_evalplus(procs, p), programs, args.repeats)
-            plain, ok_plain = measure(lambda p: run_subprocess(threads, p), programs, args.repeats)
-            rows.append((name, len(programs), ours, theirs, plain, ok_ours, ok_theirs, ok_plain))
-            print(f"{name}: execrl {ours:.0f}/s, evalplus {theirs:.0f}/s, subprocess {plain:.0f}/s", flush=True)
+            measured = measure(
+                {
+                    "execrl": lambda p: run_execrl(sandbox, p),
+                    "evalplus": lambda p: run_evalplus(procs, p),
+                    "subprocess": lambda p: run_subprocess(threads, p),
+                },
+                programs,
+                args.repeats,
+            )
+            (ours, ok_ours), (theirs, ok_theirs), (plain, ok_plain) = measured.values()
+            ratios = [a / b for a, b in zip(ours, theirs)]
+            rows.append((name, len(programs), ours, theirs, plain, ratios, ok_ours, ok_theirs, ok_plain))
+            print(
+                f"{name}: execrl {statistics.median(ours):.0f}/s, evalplus {statistics.median(theirs):.0f}/s, "
+                f"subprocess {statistics.median(plain):.0f}/s; execrl/evalplus per repeat "
+                + ", ".join(f"{r:.2f}" for r in ratios),
+                flush=True,
+            )
 
+    median = statistics.median
     lines = [
         f"Command: `python bench/sandbox_throughput.py --workers {args.workers} --repeats {args.repeats}`  ",
         f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}; "
-        f"execrl isolation: {isolation}; {args.workers} workers for every runner; median of {args.repeats} runs.",
+        f"execrl isolation: {isolation}; {args.workers} workers for every runner. The runners take turns "
+        f"within each of the {args.repeats} repeats; rates are medians, and the ratio is the median of the "
+        "per-repeat ratios (its range in brackets).",
         "",
         "| load | programs | execrl /s | EvalPlus untrusted_check /s | subprocess /s | execrl / EvalPlus | "
         "execrl / subprocess | passed (execrl, EvalPlus, subprocess) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, n, ours, theirs, plain, a, b, c in rows:
+    for name, n, ours, theirs, plain, ratios, a, b, c in rows:
         lines.append(
-            f"| {name} | {n} | {ours:.0f} | {theirs:.0f} | {plain:.0f} | {ours / theirs:.2f}x | "
-            f"{ours / plain:.2f}x | {a}, {b}, {c} |"
+            f"| {name} | {n} | {median(ours):.0f} | {median(theirs):.0f} | {median(plain):.0f} | "
+            f"{median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}] | {median(ours) / median(plain):.2f}x | "
+            f"{a}, {b}, {c} |"
         )
     table = "\n".join(lines)
     print(table)

@@ -24,7 +24,7 @@ from execrl.tasks.mbppplus import MbppPlusDataset, task_number
 from execrl.tasks.types import PlusTask
 
 # Bump when the way expected outputs are computed changes, so that old caches are not read.
-CACHE_VERSION = 3
+CACHE_VERSION = 4  # 4: workers use PYTHONHASHSEED=0 (it was ignored under -I before)
 
 
 @dataclass(frozen=True, eq=False)

@@ -29,6 +29,11 @@ _SYSTEM_DIRS = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", 
 _SCRATCH_BYTES = 512 << 20
 # Outside the range of real accounts and of the user namespaces' usual sub-uid ranges.
 _UID_BASE, _UID_SPAN = 1 << 30, 1 << 29
+# Not -I: isolated mode also ignores PYTHONHASHSEED, so each worker had its own string hashes and
+# set iteration order (a program returning tuple(set(...)) gave different answers in different
+# workers). The worker's environment is entirely ours, so -E would add nothing; -s and -P keep the
+# user's site-packages and the script's directory off sys.path, as -I did.
+_PYTHON_FLAGS = ["-s", "-P"] if sys.version_info >= (3, 11) else ["-s"]
 _ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -102,7 +107,7 @@ def launch_with_namespaces(bwrap: str) -> WorkerLaunch:
                 made.add(parent)
                 args += ["--perms", "0755", "--dir", str(parent)]
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--", sys.executable, "-I", str(WORKER_SCRIPT), str(uid), "/tmp"]
+    args += ["--", sys.executable, *_PYTHON_FLAGS, str(WORKER_SCRIPT), str(uid), "/tmp"]
     return WorkerLaunch(args, dict(_ENV), True, uid, "/tmp", None)
 
 
@@ -110,7 +115,7 @@ def launch_without_namespaces() -> WorkerLaunch:
     scratch = tempfile.mkdtemp(prefix="execrl-sandbox-")
     os.chmod(scratch, 0o711)  # job users may enter their own directory, not list others
     uid = new_uid()
-    argv = [sys.executable, "-I", str(WORKER_SCRIPT), str(uid), scratch]
+    argv = [sys.executable, *_PYTHON_FLAGS, str(WORKER_SCRIPT), str(uid), scratch]
     return WorkerLaunch(argv, dict(_ENV), False, uid, scratch, scratch)
 
 

@@ -1,6 +1,6 @@
 """The sandbox worker: a long-lived process that forks one child per job.
 
-This file is run as a script (``python -I worker.py UID``), usually inside bubblewrap, so it
+This file is run as a script (``python -s -P worker.py UID``), usually inside bubblewrap, so it
 imports nothing but the standard library. The parent also imports it for the value codec, so
 that encoding (here, in the child) and decoding (in the parent) cannot drift apart.
 

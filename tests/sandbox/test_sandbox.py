@@ -285,3 +285,19 @@ def test_runs_from_several_threads_share_the_pool(sandbox):
     for t in threads:
         t.join()
     assert outputs == {k: [k * 100 + i for i in range(10)] for k in range(3)}
+
+
+def test_every_worker_hashes_strings_alike():
+    # Set iteration order follows string hashes: with a seed per worker, tuple(set(...)) differed
+    # between workers, and so between the expected outputs and a candidate's.
+    import subprocess
+    import sys
+
+    seeded = subprocess.run(
+        [sys.executable, "-c", "print(hash('execrl'))"], env={"PYTHONHASHSEED": "0"},
+        capture_output=True, text=True, check=True,
+    )
+    jobs = [Job("def f():\n    return hash('execrl')\n", CallTests("f", ((),))) for _ in range(8)]
+    with Sandbox(workers=2) as two_workers:
+        values = {r.tests[0].value for r in two_workers.run(jobs)}
+    assert values == {int(seeded.stdout)}

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from execrl.sweep.code_quality import code_quality, samples_quality
 
 CLEAN = "```python\ndef add(a, b):\n    return a + b\n```"

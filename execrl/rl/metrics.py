@@ -12,6 +12,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 Record = dict[str, float]
 
+STEP_KEY = "reward/mean"  # present in the record of every training step (not in evaluation-only records)
+
+
+def step_window_mean(history: Sequence[Record], key: str, last: bool = True) -> float | None:
+    """The mean of ``key`` over the last (or first) 20% of the training steps, at least one: how a run's
+    final (or initial) reward is read, in its summary and in sweep reports. None when no step logged it."""
+    values = [r[key] for r in history if key in r and STEP_KEY in r]
+    if not values:
+        return None
+    window = max(1, len(values) // 5)
+    chosen = values[-window:] if last else values[:window]
+    return math.fsum(chosen) / len(chosen)
+
 # What the progress bar shows, in order: (metric key, label, format).
 _SHOWN = (
     ("reward/mean", "reward", "{:+.3f}"),

@@ -33,7 +33,7 @@ from execrl.rl.data import TaskStream, load_task_splits
 from execrl.rl.distributed import parameter_checksum, rank_seed
 from execrl.rl.estimators import AdvantageInput, estimate
 from execrl.rl.evaluation import pass_rate
-from execrl.rl.metrics import MetricsLog, Record, StepProgress
+from execrl.rl.metrics import STEP_KEY, MetricsLog, Record, StepProgress, step_window_mean
 from execrl.rl.plots import plot_learning_curves
 from execrl.rl.rewarding import JudgedBatch, build_formula, judge_responses
 from execrl.rl.rollout import collect_rollout
@@ -284,18 +284,13 @@ def export_merged(model: Any, tokenizer: Any, target: Path) -> Path:
 
 
 def summarize(run_dir: Path, history: list[Record], curves: str | None) -> RunSummary:
-    steps = [r for r in history if "reward/mean" in r]
     evals = [r["eval/pass_rate"] for r in history if "eval/pass_rate" in r and math.isfinite(r["eval/pass_rate"])]
-    window = max(1, len(steps) // 5)
-
-    def mean(records: list[Record]) -> float:
-        return float(np.mean([r["reward/mean"] for r in records])) if records else float("nan")
-
+    before, after = step_window_mean(history, STEP_KEY, last=False), step_window_mean(history, STEP_KEY)
     return RunSummary(
         run_dir=str(run_dir),
-        steps=len(steps),
-        reward_before=mean(steps[:window]),
-        reward_after=mean(steps[-window:]),
+        steps=sum(1 for r in history if STEP_KEY in r),
+        reward_before=float("nan") if before is None else before,
+        reward_after=float("nan") if after is None else after,
         pass_rate_before=evals[0] if len(evals) > 1 else None,
         pass_rate_after=evals[-1] if evals else None,
         learning_curves=curves,

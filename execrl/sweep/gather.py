@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from execrl.errors import ExecrlError
+from execrl.rl.metrics import STEP_KEY, step_window_mean
 from execrl.sweep.config import EvalSpec, PlannedRun
 from execrl.sweep.evaluation import read_eval_metrics
 
-REWARD = "reward/mean"
+REWARD = STEP_KEY
 PASS_RATE = "eval/pass_rate"
 SESSIONS_FILE = "sweep_sessions.json"  # what the sweep measured while training the run (device, wall time)
 
@@ -65,24 +65,16 @@ def is_finished(run: PlannedRun) -> bool:
     return int(summary.get("steps", 0)) >= run.config.algorithm.steps
 
 
-def final_window_mean(records: list[Record], key: str) -> float | None:
-    """The mean of ``key`` over the last 20% of training steps (at least one), as the trainer's summary."""
-    values = [r[key] for r in records if key in r and REWARD in r]
-    if not values:
-        return None
-    return float(np.mean(values[-max(1, len(values) // 5) :]))
-
-
 def final_metrics(records: list[Record]) -> dict[str, float]:
     finals: dict[str, float] = {}
-    reward = final_window_mean(records, REWARD)
+    reward = step_window_mean(records, REWARD)
     if reward is not None:
         finals["reward"] = reward
     evals = [r[PASS_RATE] for r in records if PASS_RATE in r and math.isfinite(r[PASS_RATE])]
     if evals:
         finals[PASS_RATE] = evals[-1]
     for judge in sorted({k for r in records for k in r if k.startswith("judge/")}):
-        value = final_window_mean(records, judge)
+        value = step_window_mean(records, judge)
         if value is not None:
             finals[judge] = value
     return finals

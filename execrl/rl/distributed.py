@@ -84,6 +84,17 @@ class Ranks:
         means = dict(zip(keys, (values / self.world_size).tolist()))
         return {key: means[key] for key in record}
 
+    def finish(self) -> None:
+        """Leave the process group together once every rank is done.
+
+        Without this a rank that finishes first (every rank but 0 skips the export) tears its gloo threads
+        down at interpreter exit while rank 0 still talks to it, and dies with SIGABRT
+        ("terminate called without an active exception"), failing the launch.
+        """
+        if self.distributed and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+
     def spread(self, value: float) -> float:
         """The largest minus the smallest of the ranks' ``value``."""
         everyone = self.gather([value])

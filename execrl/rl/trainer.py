@@ -301,4 +301,8 @@ def train(config: TrainConfig, resume: bool = False, console: Console | None = N
     """Train with ``config`` (``resume``: continue from the run's latest checkpoint)."""
     if resume and not Path(config.output_dir).is_dir():
         raise ExecrlError(f"cannot resume: {config.output_dir} does not exist")
-    return Trainer(config, console).train(resume=resume)
+    trainer = Trainer(config, console)
+    summary = trainer.train(resume=resume)
+    # not in a `finally`: after an error on one rank the others wait in a collective, and the launcher ends them
+    trainer.ranks.finish()
+    return summary

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from execrl.errors import ExecrlError
 from execrl.rl.metrics import STEP_KEY, step_window_mean
 from execrl.sweep.config import EvalSpec, PlannedRun

@@ -169,17 +169,19 @@ def evaluate_mbppplus(
     sandbox = sandbox if sandbox is not None else default_sandbox()
     store = ExpectedOutputStore(dataset, cache_dir)
     store.ensure([s.task_id for s in kept], sandbox, progress)
+    expected = {task_id: store.get(task_id) for task_id in dict.fromkeys(s.task_id for s in kept)}
 
     programs = [sample.program(dataset.tasks[sample.task_id].prompt) for sample in kept]
-    jobs = [
-        split_job(programs[i], dataset.tasks[sample.task_id], split, store.get(sample.task_id).times(split))
-        for i, sample in enumerate(kept)
-        for split in SPLITS
-    ]
-    weights = [sum(store.get(sample.task_id).times(split)) for sample in kept for split in SPLITS]
+    jobs, weights = [], []
+    for program, sample in zip(programs, kept):
+        reference = expected[sample.task_id]
+        for split in SPLITS:
+            task = dataset.tasks[sample.task_id]
+            jobs.append(split_job(program, task, split, reference.times(split), reference.digested(split)))
+            weights.append(sum(reference.times(split)))
     results = run_longest_first(sandbox, jobs, weights, progress, "MBPP+ samples")
     verdicts = [
-        judge_split(results[2 * i + k], dataset.tasks[sample.task_id], split, store.get(sample.task_id))
+        judge_split(results[2 * i + k], dataset.tasks[sample.task_id], split, expected[sample.task_id])
         for i, sample in enumerate(kept)
         for k, split in enumerate(SPLITS)
     ]

@@ -11,20 +11,19 @@ from __future__ import annotations
 import marshal
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from execrl.cache import cache_dir
 from execrl.errors import ExecrlError
-from execrl.eval.mbppplus_jobs import SPLITS, inputs_of, split_job
+from execrl.eval.mbppplus_jobs import SPLITS, inputs_of, is_digest, split_job
 from execrl.eval.scheduling import run_longest_first
 from execrl.sandbox import JobResult, Sandbox, Status
 from execrl.tasks.mbppplus import MbppPlusDataset, task_number
 from execrl.tasks.types import PlusTask
 
 # Bump when the way expected outputs are computed changes, so that old caches are not read.
-CACHE_VERSION = 4  # 4: workers use PYTHONHASHSEED=0 (it was ignored under -I before)
+CACHE_VERSION = 5  # 4: PYTHONHASHSEED=0 really set (-I ignored it); 5: pickle digests, numbers included
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,6 +40,10 @@ class ExpectedOutputs:
 
     def times(self, split: str) -> tuple[float, ...]:
         return self.base_time if split == "base" else self.plus_time
+
+    def digested(self, split: str) -> frozenset[int]:
+        """The inputs whose expected value is a digest: the candidate's value must be digested too."""
+        return frozenset(i for i, value in enumerate(self.outputs(split)) if is_digest(value))
 
 
 def _reference_values(
@@ -65,7 +68,6 @@ class ExpectedOutputStore:
         self.directory = (
             cache_dir(cache) / "mbppplus-expected" / f"{dataset.sha256}-m{marshal.version}-v{CACHE_VERSION}"
         )
-        self.get = lru_cache(maxsize=4)(self._read)
 
     def path(self, task_id: str) -> Path:
         return self.directory / f"{task_number(task_id)}.marshal"
@@ -107,7 +109,8 @@ class ExpectedOutputStore:
         partial.write_bytes(marshal.dumps(record))
         partial.replace(path)
 
-    def _read(self, task_id: str) -> ExpectedOutputs:
+    def get(self, task_id: str) -> ExpectedOutputs:
+        """The task's expected outputs, read from the cache (``ensure`` first)."""
         path = self.path(task_id)
         try:
             record = marshal.loads(path.read_bytes())  # nosec B302: our own cache of plain data

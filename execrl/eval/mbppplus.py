@@ -174,9 +174,8 @@ def evaluate_mbppplus(
     programs = [sample.program(dataset.tasks[sample.task_id].prompt) for sample in kept]
     jobs, weights = [], []
     for program, sample in zip(programs, kept):
-        reference = expected[sample.task_id]
+        reference, task = expected[sample.task_id], dataset.tasks[sample.task_id]
         for split in SPLITS:
-            task = dataset.tasks[sample.task_id]
             jobs.append(split_job(program, task, split, reference.times(split), reference.digested(split)))
             weights.append(sum(reference.times(split)))
     results = run_longest_first(sandbox, jobs, weights, progress, "MBPP+ samples")

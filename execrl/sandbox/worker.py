@@ -26,6 +26,7 @@ import signal
 import struct
 import sys
 import time
+from types import CodeType
 
 # The child runs candidate code that may patch builtins or library functions (json.dumps,
 # os.write, isinstance, ...): the worker's own code only uses references taken here, at import.
@@ -232,13 +233,11 @@ class _Harness:
             self.lines.add(frame.f_lineno)
         return self._local_tracer
 
-    def run(self) -> None:
+    def run(self, prelude: CodeType | Exception) -> None:
         job = self.job
         code = job["code"]
-        try:
-            prelude = compile(job.get("prelude", ""), "<prelude>", "exec")
-        except (SyntaxError, ValueError) as exc:
-            self.send({"k": "prelude_error", **_describe(exc)})
+        if _isinstance(prelude, Exception):
+            self.send({"k": "prelude_error", **_describe(prelude)})
             return
         try:
             candidate = compile(code, _CANDIDATE, "exec", dont_inherit=True)
@@ -323,7 +322,17 @@ class _Harness:
             self.send({"k": "test", "i": index, "dur": duration, "vals": [encoded]})
 
 
-def _child(job: dict, job_dir: str, out_fd: int, err_fd: int, pipe: int, nonce: str, uid: int) -> None:
+def compile_prelude(text: str) -> CodeType | Exception:
+    """The prelude compiled, or the error that compiling it raised (the child reports it)."""
+    try:
+        return compile(text, "<prelude>", "exec")
+    except (SyntaxError, ValueError) as exc:
+        return exc
+
+
+def _child(
+    job: dict, prelude: CodeType | Exception, job_dir: str, out_fd: int, err_fd: int, pipe: int, nonce: str, uid: int
+) -> None:
     # A process group (for killpg), not a session: setsid costs ~2 ms here (the kernel makes a
     # scheduler autogroup per session), and the worker already has no terminal.
     os.setpgid(0, 0)
@@ -355,7 +364,7 @@ def _child(job: dict, job_dir: str, out_fd: int, err_fd: int, pipe: int, nonce: 
     # sys.stdin/stdout/stderr already wrap fds 0-2, which now point at /dev/null and the capture
     # files; the worker never uses them itself, so their buffers are empty and they can stay.
     harness = _Harness(job, pipe, nonce)
-    harness.run()
+    harness.run(prelude)
     for stream in (sys.__stdout__, sys.__stderr__):
         try:
             stream.flush()
@@ -383,6 +392,9 @@ _PRELOAD = (
 ).split()
 
 
+_PRELUDE_CACHE_SIZE = 32
+
+
 class Worker:
     def __init__(self, uid: int, scratch: str) -> None:
         self.uid = uid
@@ -395,6 +407,9 @@ class Worker:
         self.out_fd = os.open(os.path.join(io_dir, "stdout"), flags, 0o600)
         self.err_fd = os.open(os.path.join(io_dir, "stderr"), flags, 0o600)
         self.counter = 0
+        # Compiled preludes by text: a prelude is the same for many jobs (the robot simulator's 12 KB
+        # costs ~1.5 ms to compile), so it is compiled here once and every child inherits the code.
+        self.preludes: dict[str, CodeType | Exception] = {}
 
     def run_job(self, job: dict) -> dict:
         self.counter += 1
@@ -406,6 +421,7 @@ class Worker:
         for fd in (self.out_fd, self.err_fd):
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
+        prelude = self._prelude(job.get("prelude", ""))
         read_end, write_end = os.pipe()
         nonce = os.urandom(12).hex()
         start = time.monotonic()
@@ -413,7 +429,7 @@ class Worker:
         if pid == 0:
             try:
                 os.close(read_end)
-                _child(job, job_dir, self.out_fd, self.err_fd, write_end, nonce, self.uid)
+                _child(job, prelude, job_dir, self.out_fd, self.err_fd, write_end, nonce, self.uid)
             finally:
                 os._exit(0)
         os.close(write_end)
@@ -448,6 +464,14 @@ class Worker:
         }
         _remove_tree(job_dir)
         return result
+
+    def _prelude(self, text: str) -> CodeType | Exception:
+        code = self.preludes.get(text)
+        if code is None:
+            if len(self.preludes) >= _PRELUDE_CACHE_SIZE:
+                del self.preludes[next(iter(self.preludes))]  # the oldest
+            code = self.preludes[text] = compile_prelude(text)
+        return code
 
     def _collect(self, pid: int, read_end: int, deadline: float) -> tuple[bytearray, bool, bool]:
         """Read the child's messages until it exits, the deadline passes or they grow too large.
@@ -594,7 +618,7 @@ def _warm_up() -> None:
     sink = os.open(os.devnull, os.O_WRONLY)
     try:
         for job in _WARM_UP_JOBS:
-            _Harness({"prelude": "", "trace": False, **job}, sink, "warm-up").run()
+            _Harness({"trace": False, **job}, sink, "warm-up").run(compile_prelude(""))
     finally:
         os.close(sink)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)

@@ -140,6 +140,16 @@ def test_prelude_runs_first_and_keeps_candidate_line_numbers(sandbox):
     assert r.tests[0].error_line == 2
 
 
+def test_a_shared_prelude_starts_afresh_in_every_job(sandbox):
+    # the worker compiles a prelude once; each job still runs it in a namespace of its own
+    prelude = "seen = []\ndef api(x):\n    seen.append(x)\n    return len(seen)\n"
+    jobs = [Job("def task(x):\n    return api(x)\n", CallTests("task", ((i,),)), prelude=prelude) for i in range(6)]
+    assert [r.tests[0].value for r in sandbox.run(jobs)] == [1] * 6
+    broken = sandbox.run([Job("x = 1", AssertTests(("x == 1",)), prelude="def (")] * 2)
+    assert [r.status for r in broken] == [Status.CRASHED] * 2
+    assert all(r.error_type == "SyntaxError" for r in broken)
+
+
 def test_unparsable_test_is_a_failed_test_not_an_exception(sandbox):
     r = one(sandbox, "def f():\n    return 1\n", AssertTests(("assert f( ==", "assert f() == 1")))
     assert r.status is Status.FAILED

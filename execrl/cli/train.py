@@ -47,11 +47,12 @@ def run(args: argparse.Namespace) -> int:
         raise ExecrlError("give --config CONFIG.yaml (or --resume RUN_DIR to continue a run)")
     config = load_config(config_path, overrides)
 
-    from execrl.rl.distributed import is_main_process
+    from execrl.rl.distributed import end_launched_rank, is_main_process
     from execrl.rl.trainer import train
 
     summary = train(config, resume=args.resume is not None)
     if not is_main_process():  # a data-parallel launch: rank 0 reports the run
+        end_launched_rank(0)
         return 0
     print(f"run: {summary.run_dir} ({summary.steps} steps)")
     print(f"reward    {summary.reward_before:+.3f} (first steps) -> {summary.reward_after:+.3f} (last steps)")
@@ -60,4 +61,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"pass rate {before} (before) -> {summary.pass_rate_after:.1%} (after, held-out, greedy)")
     if summary.learning_curves:
         print(f"learning curves: {summary.learning_curves}")
+    end_launched_rank(0)
     return 0

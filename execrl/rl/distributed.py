@@ -9,6 +9,7 @@ directory. A single process gets ``Ranks()``, whose operations are no-ops.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -85,15 +86,9 @@ class Ranks:
         return {key: means[key] for key in record}
 
     def finish(self) -> None:
-        """Leave the process group together once every rank is done.
-
-        Without this a rank that finishes first (every rank but 0 skips the export) tears its gloo threads
-        down at interpreter exit while rank 0 still talks to it, and dies with SIGABRT
-        ("terminate called without an active exception"), failing the launch.
-        """
+        """Wait until every rank is done: after this no rank talks to another (see ``end_launched_rank``)."""
         if self.distributed and dist.is_initialized():
             dist.barrier()
-            dist.destroy_process_group()
 
     def spread(self, value: float) -> float:
         """The largest minus the smallest of the ranks' ``value``."""
@@ -107,6 +102,23 @@ SINGLE = Ranks()  # a process on its own
 def is_main_process() -> bool:
     """True unless a launcher started this process as a rank other than 0 (set before any process group)."""
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def end_launched_rank(code: int) -> None:
+    """End this process with ``code`` now if a launcher started it as one of several ranks; else return.
+
+    A rank's work is written and its output flushed by then. What is skipped is the interpreter's
+    finalization, where a rank of a finished, successful launch sometimes died with SIGABRT
+    ("terminate called without an active exception"; most likely the gloo group's C++ threads torn
+    down under a finalizing interpreter, as in pytorch/pytorch#190489), so that the launcher reported
+    the whole run as failed: twice in full test-suite runs, once after destroy_process_group had been
+    called. Sandbox workers end with their parent (bubblewrap's --die-with-parent, or end of input).
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
 
 
 def launched_ranks(cpu: bool) -> Ranks:

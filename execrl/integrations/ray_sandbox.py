@@ -85,6 +85,9 @@ class RaySandbox:
         self._closed = False
         self._successors: dict[Any, Any] = {}  # dead actor -> the actor that took its place
         self._actors: list[Any] = [self._start_actor() for _ in range(actors or max(1, cpus // workers_per_actor))]
+        # Ready before use: an actor that cannot start fails here, and no job is sent to an actor still
+        # being created (a test run hung once in the test that kills an actor right after this point).
+        ray.get([actor.namespaces.remote() for actor in self._actors])
 
     def _start_actor(self) -> Any:
         return self._remote.remote(self.workers_per_actor, self.isolation)

@@ -56,6 +56,7 @@ class RaySandbox:
     ``None``: Ray's own default, ``RAY_ADDRESS`` or a new local instance). ``actors``: how many
     sandbox actors (default: the cluster's CPUs divided by ``workers_per_actor``), spread over the
     nodes. ``max_attempts``: how many actors a chunk may be tried on before its jobs are reported crashed.
+    ``start_timeout_s``: how long the actors may take to start before the constructor gives up.
     """
 
     def __init__(
@@ -66,6 +67,7 @@ class RaySandbox:
         isolation: Isolation | str = Isolation.AUTO,
         chunk_size: int | None = None,
         max_attempts: int = 2,
+        start_timeout_s: float = 120.0,
     ) -> None:
         if workers_per_actor < 1 or max_attempts < 1 or (actors is not None and actors < 1):
             raise ExecrlError("RaySandbox: actors, workers_per_actor and max_attempts must be at least 1")
@@ -87,7 +89,15 @@ class RaySandbox:
         self._actors: list[Any] = [self._start_actor() for _ in range(actors or max(1, cpus // workers_per_actor))]
         # Ready before use: an actor that cannot start fails here, and no job is sent to an actor still
         # being created (a test run hung once in the test that kills an actor right after this point).
-        ray.get([actor.namespaces.remote() for actor in self._actors])
+        try:
+            ray.get([actor.namespaces.remote() for actor in self._actors], timeout=start_timeout_s)
+        except ray.exceptions.GetTimeoutError:
+            for actor in self._actors:
+                ray.kill(actor)
+            raise ExecrlError(
+                f"RaySandbox: {len(self._actors)} actor(s) of {workers_per_actor} CPU(s) each did not start within "
+                f"{start_timeout_s:g} s on a cluster of {cpus} CPU(s): ask for fewer (actors=, workers_per_actor=)"
+            ) from None
 
     def _start_actor(self) -> Any:
         return self._remote.remote(self.workers_per_actor, self.isolation)

@@ -6,6 +6,7 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install ray) so its sandbox backend cannot run")
 
+from execrl.errors import ExecrlError
 from execrl.integrations.ray_sandbox import RaySandbox
 from execrl.rewards.base import Candidate
 from execrl.rewards.judges import tests as tests_kind
@@ -109,6 +110,11 @@ def test_a_chunk_that_keeps_losing_its_actor_is_reported_crashed_not_lost(cluste
         assert all(r.status is Status.CRASHED and r.error_type == "ActorDied" for r in results)
         # the replacement actor serves the next run
         assert [r.status for r in sandbox.run(JOBS[:1])] == [Status.PASSED]
+
+
+def test_actors_that_cannot_start_are_an_error_not_a_hang(cluster):
+    with pytest.raises(ExecrlError, match=r"1 actor\(s\) of 4 CPU\(s\) each did not start within 2 s"):
+        RaySandbox(actors=1, workers_per_actor=4, start_timeout_s=2)  # the test cluster has 3 CPUs
 
 
 def test_tests_judge_scores_the_same_through_ray(farm):

@@ -170,13 +170,14 @@ def evaluate_mbppplus(
     store = ExpectedOutputStore(dataset, cache_dir)
     store.ensure([s.task_id for s in kept], sandbox, progress)
     expected = {task_id: store.get(task_id) for task_id in dict.fromkeys(s.task_id for s in kept)}
+    digested = {(task_id, split): ref.digested(split) for task_id, ref in expected.items() for split in SPLITS}
 
     programs = [sample.program(dataset.tasks[sample.task_id].prompt) for sample in kept]
     jobs, weights = [], []
     for program, sample in zip(programs, kept):
         reference, task = expected[sample.task_id], dataset.tasks[sample.task_id]
         for split in SPLITS:
-            jobs.append(split_job(program, task, split, reference.times(split), reference.digested(split)))
+            jobs.append(split_job(program, task, split, reference.times(split), digested[task.task_id, split]))
             weights.append(sum(reference.times(split)))
     results = run_longest_first(sandbox, jobs, weights, progress, "MBPP+ samples")
     verdicts = [

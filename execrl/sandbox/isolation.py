@@ -31,9 +31,15 @@ _SCRATCH_BYTES = 512 << 20
 _UID_BASE, _UID_SPAN = 1 << 30, 1 << 29
 # Not -I: isolated mode also ignores PYTHONHASHSEED, so each worker had its own string hashes and
 # set iteration order (a program returning tuple(set(...)) gave different answers in different
-# workers). The worker's environment is entirely ours, so -E would add nothing; -s and -P keep the
-# user's site-packages and the script's directory off sys.path, as -I did.
-_PYTHON_FLAGS = ["-s", "-P"] if sys.version_info >= (3, 11) else ["-s"]
+# workers). The worker's environment is entirely ours, so -E would add nothing; -s keeps the user's
+# site-packages off sys.path. The script's own directory must stay off it too (execrl/sandbox has a
+# types.py that would shadow the standard library's), and -P only exists from Python 3.11: so the
+# worker is started through -c, whose sys.path entry (the working directory) goes before any import.
+_BOOT = (
+    "import sys; del sys.path[0]; sys.argv[:] = sys.argv[1:]; "
+    "import runpy; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+_WORKER = ["-s", "-c", _BOOT, str(WORKER_SCRIPT)]
 _ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -107,7 +113,7 @@ def launch_with_namespaces(bwrap: str) -> WorkerLaunch:
                 made.add(parent)
                 args += ["--perms", "0755", "--dir", str(parent)]
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--", sys.executable, *_PYTHON_FLAGS, str(WORKER_SCRIPT), str(uid), "/tmp"]
+    args += ["--", sys.executable, *_WORKER, str(uid), "/tmp"]
     return WorkerLaunch(args, dict(_ENV), True, uid, "/tmp", None)
 
 
@@ -115,7 +121,7 @@ def launch_without_namespaces() -> WorkerLaunch:
     scratch = tempfile.mkdtemp(prefix="execrl-sandbox-")
     os.chmod(scratch, 0o711)  # job users may enter their own directory, not list others
     uid = new_uid()
-    argv = [sys.executable, *_PYTHON_FLAGS, str(WORKER_SCRIPT), str(uid), scratch]
+    argv = [sys.executable, *_WORKER, str(uid), scratch]
     return WorkerLaunch(argv, dict(_ENV), False, uid, scratch, scratch)
 
 

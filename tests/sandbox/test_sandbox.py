@@ -140,6 +140,13 @@ def test_prelude_runs_first_and_keeps_candidate_line_numbers(sandbox):
     assert r.tests[0].error_line == 2
 
 
+def test_no_working_or_script_directory_on_the_workers_path(sandbox):
+    # execrl/sandbox/types.py would shadow the standard library's `types` (Python 3.10 has no -P)
+    code = "import sys, types\npath = [p for p in sys.path if p in ('', '.') or p.rstrip('/').endswith('sandbox')]\n"
+    r = one(sandbox, code, AssertTests(("path == []", "types.__file__.endswith('/types.py')", "hasattr(types, 'CodeType')")))
+    assert r.status is Status.PASSED, r
+
+
 def test_a_shared_prelude_starts_afresh_in_every_job(sandbox):
     # the worker compiles a prelude once; each job still runs it in a namespace of its own
     prelude = "seen = []\ndef api(x):\n    seen.append(x)\n    return len(seen)\n"

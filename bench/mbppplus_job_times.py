@@ -3,7 +3,8 @@
 Runs ``evaluate_mbppplus`` in this process with a warm expected-output cache (a first, untimed
 evaluation fills it), then lists the slowest jobs with their time inside the calls (the programs' own
 work, digests included) and outside them (loading, encoding and sending values), and the sum over all
-jobs, which bounds how fast N workers can finish. Prints; docs/mbpp.md quotes it.
+jobs, which bounds how fast N workers can finish. Writes the table to docs/benchmarks.md under
+"MBPP+ evaluation: where the time goes"; docs/mbpp.md quotes it.
 
     python bench/mbppplus_job_times.py [--workers N] [--top K] [--data-dir DIR]
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
+import sys
 import time
 from pathlib import Path
 
@@ -19,7 +22,11 @@ import execrl.eval.mbppplus as mbppplus
 from execrl.sandbox import JobResult, Sandbox
 from execrl.tasks.mbppplus import load_mbppplus
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
+SECTION = "MBPP+ evaluation: where the time goes"
 
 
 def main() -> int:
@@ -49,12 +56,18 @@ def main() -> int:
     results = ran[-1]
     names = [f"{sample['task_id']} {split}" for sample in samples for split in mbppplus.SPLITS]
     passed = sum(r.passed for rs in report.results.values() for r in rs)
-    print(f"{len(samples)} canonical solutions, {args.workers} workers, warm cache: {total:.1f} s; {passed} pass")
-    print(f"sum of the {len(results)} jobs' wall times: {sum(r.wall_s for r in results):.1f} s")
-    print(f"{'job':<16} {'wall s':>7} {'in calls s':>10} {'outside s':>9}")
+    lines = ["| job | wall s | inside the calls s | outside s |", "|---|---|---|---|"]
     for i in sorted(range(len(results)), key=lambda i: -results[i].wall_s)[: args.top]:
         calls = sum(t.duration_s for t in results[i].tests)
-        print(f"{names[i]:<16} {results[i].wall_s:7.2f} {calls:10.2f} {results[i].wall_s - calls:9.2f}")
+        lines.append(f"| {names[i]} | {results[i].wall_s:.2f} | {calls:.2f} | {results[i].wall_s - calls:.2f} |")
+    body = (
+        f"`python bench/mbppplus_job_times.py --workers {args.workers}` on {os.cpu_count()} CPUs (CPython "
+        f"{platform.python_version()}): the {len(samples)} canonical solutions evaluated in-process with a warm "
+        f"expected-output cache in {total:.1f} s ({passed} pass); the {len(results)} sandbox jobs' wall times sum "
+        f"to {sum(r.wall_s for r in results):.1f} s. The slowest jobs:\n\n" + "\n".join(lines)
+    )
+    print(body)
+    write_section(ROOT / "docs" / "benchmarks.md", SECTION, body)
     return 0
 
 

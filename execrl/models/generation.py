@@ -18,6 +18,8 @@ class GenerationSettings(BaseModel):
     temperature: float = Field(1.0, ge=0)  # 0: greedy
     top_p: float = Field(1.0, gt=0, le=1)
     stop_strings: tuple[str, ...] = ()
+    backend: str = "hf"  # the rollout engine (execrl/engines): hf, hf_generate, vllm
+    share_prefix: bool = True  # hf: prefill each prompt once for all its samples
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ class _FinishRecorder:
         return (self.ends >= 0).to(input_ids.device)
 
 
-def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
+def eos_ids(model: Any, tokenizer: Any) -> list[int]:
+    """Every id that ends a response: the model's generation config's eos ids and the tokenizer's."""
     configured = getattr(model.generation_config, "eos_token_id", None)
     ids = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
     if tokenizer.eos_token_id is not None:
@@ -108,8 +111,8 @@ def generate(
 
     device = next(model.parameters()).device
     ids, mask = left_pad(prompt_ids, tokenizer.pad_token_id, device)
-    eos_ids = _eos_ids(model, tokenizer)
-    recorder = _FinishRecorder(tokenizer, eos_ids, settings.stop_strings, ids.shape[1], len(prompt_ids))
+    end_ids = eos_ids(model, tokenizer)
+    recorder = _FinishRecorder(tokenizer, end_ids, settings.stop_strings, ids.shape[1], len(prompt_ids))
     sample = not greedy and settings.temperature > 0
     was_training = model.training
     model.eval()
@@ -124,7 +127,7 @@ def generate(
             top_k=0 if sample else None,  # transformers' default would keep only the 50 likeliest tokens
             stopping_criteria=StoppingCriteriaList([recorder]),
             pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=eos_ids,
+            eos_token_id=end_ids,
             use_cache=True,
         )
     finally:

@@ -94,14 +94,52 @@ def test_recomputed_logprobs_agree_with_greedy_generation(model, tokenizer) -> N
     response_len = generated.response_ids.shape[1]
     logits, values = policy(generated.input_ids, generated.attention_mask, response_len)
     assert torch.equal(logits.argmax(-1), generated.response_ids)
-    logp = token_logprobs(logits, generated.response_ids)
-    assert torch.allclose(logp, torch.log_softmax(logits, -1).max(-1).values, atol=1e-5)
-    assert values is not None and values.shape == generated.response_ids.shape
+    scores = policy.score(generated.input_ids, generated.attention_mask, generated.response_ids)
+    assert torch.allclose(scores.logp, torch.log_softmax(logits, -1).max(-1).values, atol=1e-5)
+    assert values is not None and scores.values is not None and scores.values.shape == generated.response_ids.shape
     # Only the response positions are projected onto the vocabulary, and they are the right ones.
     with torch.no_grad():
         every = policy.policy(input_ids=generated.input_ids, attention_mask=generated.attention_mask,
                               position_ids=position_ids_for(generated.attention_mask)).logits
     assert torch.allclose(logits, every[:, -response_len - 1 : -1], atol=1e-5)
+
+
+@pytest.mark.parametrize("temperature", [0.7, 1.0, 1.3])
+def test_scores_are_those_of_the_sampling_distribution(model, tokenizer, temperature: float) -> None:
+    ids = encode_prompts(tokenizer, PROMPTS, 64)
+    generated = generate(model, tokenizer, ids, GenerationSettings(max_new_tokens=6, temperature=temperature))
+    response_len = generated.response_ids.shape[1]
+    with torch.no_grad():
+        base = model(input_ids=generated.input_ids, attention_mask=generated.attention_mask,
+                     position_ids=position_ids_for(generated.attention_mask)).logits[:, -response_len - 1 : -1]
+    actor = ActorCritic(add_lora(model, LoraSettings(rank=4)))
+    perturb_lora(actor.policy)
+    logits, _ = actor(generated.input_ids, generated.attention_mask, response_len)
+    scaled = torch.log_softmax(logits.float() / temperature, -1)
+    scores = actor.score(generated.input_ids, generated.attention_mask, generated.response_ids, temperature)
+    expected = scaled.gather(-1, generated.response_ids.unsqueeze(-1)).squeeze(-1)
+    assert torch.allclose(scores.logp, expected, atol=1e-5)
+    assert torch.allclose(scores.entropy, -(scaled.exp() * scaled).sum(-1), atol=1e-4)
+    ref = actor.reference_logprobs(generated.input_ids, generated.attention_mask, generated.response_ids, temperature)
+    base_scaled = torch.log_softmax(base.float() / temperature, -1)
+    assert torch.allclose(ref, base_scaled.gather(-1, generated.response_ids.unsqueeze(-1)).squeeze(-1), atol=1e-5)
+
+
+def test_a_head_that_is_more_than_a_projection_is_scored_through_its_logits(model, tokenizer) -> None:
+    ids = torch.tensor([tokenizer("def add(a, b):\n    return a + b")["input_ids"]])
+    mask, response = torch.ones_like(ids), ids[:, -4:]
+    head = model.get_output_embeddings()
+    biased = torch.nn.Linear(head.in_features, head.out_features, bias=True)
+    with torch.no_grad():
+        biased.weight.copy_(head.weight)
+        biased.bias.normal_(std=3.0)
+    model.set_output_embeddings(biased)
+    actor = ActorCritic(add_lora(model, LoraSettings(rank=4)), value_mode="none")
+    logits, _ = actor(ids, mask, 4)
+    with pytest.warns(UserWarning, match="full logits"):
+        scores = actor.score(ids, mask, response, 0.8)
+    expected = torch.log_softmax(logits / 0.8, -1).gather(-1, response.unsqueeze(-1)).squeeze(-1)
+    assert torch.allclose(scores.logp, expected, atol=1e-5)
 
 
 def test_stop_strings_and_eos_end_a_response(model, tokenizer) -> None:
@@ -122,15 +160,13 @@ def test_stop_strings_and_eos_end_a_response(model, tokenizer) -> None:
 
 def test_reference_is_the_model_without_its_adapter(model, tokenizer) -> None:
     ids = torch.tensor([tokenizer("def add(a, b):")["input_ids"]])
-    mask = torch.ones_like(ids)
+    mask, response = torch.ones_like(ids), ids[:, 1:]
     with torch.no_grad():
-        base_logits = model(input_ids=ids).logits[:, :-1]
+        base_logp = token_logprobs(model(input_ids=ids).logits[:, :-1], response)
     actor = ActorCritic(add_lora(model, LoraSettings(rank=4)))
     perturb_lora(actor.policy)
-    with torch.no_grad():
-        logits, _ = actor(ids, mask, ids.shape[1] - 1)
-    assert not torch.allclose(logits, base_logits, atol=1e-4)
-    assert torch.allclose(actor.reference_logits(ids, mask, ids.shape[1] - 1), base_logits, atol=1e-5)
+    assert not torch.allclose(actor.score(ids, mask, response).logp, base_logp, atol=1e-4)
+    assert torch.allclose(actor.reference_logprobs(ids, mask, response), base_logp, atol=1e-5)
     trainable = actor.trainable_state()
     assert trainable and all("lora_" in n or "value_head" in n for n in trainable)
 
@@ -138,19 +174,37 @@ def test_reference_is_the_model_without_its_adapter(model, tokenizer) -> None:
 def test_full_fine_tuning_keeps_a_frozen_reference(model, tokenizer) -> None:
     actor = ActorCritic(model, value_mode="none")
     ids = torch.tensor([tokenizer("def add(a, b):")["input_ids"]])
+    mask, response = torch.ones_like(ids), ids[:, -2:]
     with torch.no_grad():
         for p in actor.policy.parameters():
             p.add_(0.1)
-    logits, values = actor(ids, torch.ones_like(ids), 2)
-    assert values is None
-    assert not torch.allclose(actor.reference_logits(ids, torch.ones_like(ids), 2), logits)
+    scores = actor.score(ids, mask, response)
+    assert scores.values is None
+    assert not torch.allclose(actor.reference_logprobs(ids, mask, response), scores.logp)
+
+
+def test_the_critic_starts_at_zero_and_reaches_the_trunk_only_when_asked(tiny_model_dir: Path, model, tokenizer) -> None:
+    ids = torch.tensor([tokenizer("def add(a, b):")["input_ids"]])
+    mask, response = torch.ones_like(ids), ids[:, -3:]
+    for trains_trunk in (False, True):
+        actor = ActorCritic(add_lora(copy.deepcopy(model), LoraSettings(rank=4)), critic_trains_trunk=trains_trunk)
+        perturb_lora(actor.policy)
+        values = actor.score(ids, mask, response).values
+        assert values is not None and torch.equal(values, torch.zeros_like(values))
+        with torch.no_grad():
+            actor.value_head.weight.normal_()
+        actor.score(ids, mask, response).values.sum().backward()
+        lora_grads = [p.grad for n, p in actor.named_parameters() if "lora_" in n]
+        reached = any(g is not None and bool(g.abs().sum() > 0) for g in lora_grads)
+        assert reached == trains_trunk
+        assert actor.value_head.weight.grad is not None
 
 
 def test_separate_critic_gives_values(tiny_model_dir: Path, model, tokenizer) -> None:
     critic = add_lora(load_causal_lm(str(tiny_model_dir)), LoraSettings(rank=2))
     actor = ActorCritic(add_lora(model, LoraSettings(rank=4)), "separate", critic)
     ids = torch.tensor([tokenizer("def add(a, b):")["input_ids"]])
-    _, values = actor(ids, torch.ones_like(ids), 3)
+    values = actor.score(ids, torch.ones_like(ids), ids[:, -3:]).values
     assert values is not None and values.shape == (1, 3)
     assert any(n.startswith("critic.") for n in actor.trainable_state())
 

@@ -78,13 +78,6 @@ class KLController:
         self.coef *= 1.0 + error * n_responses / self.horizon
 
 
-def shaped_rewards(
-    judge_rewards: torch.Tensor, kl: torch.Tensor, kl_coef: float, mask: torch.Tensor
-) -> torch.Tensor:
-    """The per-token reward PPO optimises: the judges' credit-mapped rewards minus ``kl_coef * kl``."""
-    return (judge_rewards - kl_coef * kl) * mask
-
-
 # --- returns and advantages ------------------------------------------------------------------------
 
 
@@ -117,3 +110,27 @@ def gae(
         advantages[:, t] = running
     advantages = advantages * mask
     return advantages, (advantages + values) * mask
+
+
+# --- diagnostics -------------------------------------------------------------------------------------
+
+
+def explained_variance(values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor) -> float:
+    """``1 - Var(returns - values) / Var(returns)`` over the masked tokens (CleanRL's critic check).
+
+    1: the critic predicts the returns; 0: no better than their mean; negative: worse than that.
+    NaN when the returns do not vary.
+    """
+    spread = float(masked_var(returns, mask))
+    if spread <= 0 or not math.isfinite(spread):
+        return float("nan")
+    return 1.0 - float(masked_var(returns - values, mask)) / spread
+
+
+def masked_correlation(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
+    """Pearson correlation of ``x`` and ``y`` over the masked entries (NaN if either is constant)."""
+    dx, dy = x - masked_mean(x, mask), y - masked_mean(y, mask)
+    denominator = float(torch.sqrt(masked_sum(dx * dx, mask) * masked_sum(dy * dy, mask)))
+    if denominator <= 0 or not math.isfinite(denominator):
+        return float("nan")
+    return float(masked_sum(dx * dy, mask)) / denominator

@@ -1,27 +1,28 @@
-"""Building the actor-critic and picking the device and precision from the config."""
+"""Building the actor-critic and its rollout engine, and picking the device and precision from the config."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from execrl.engines import EngineContext, RolloutEngine, build_engine
 from execrl.errors import ExecrlError
 from execrl.models import ActorCritic, add_lora, load_causal_lm, load_tokenizer
+from execrl.models.precision import ComputePrecision, resolve_precision
 from execrl.rl.config import ModelConfig, TrainConfig
 from execrl.rl.distributed import SINGLE, Ranks, launched_ranks
-from execrl.rl.rollout import Autocast
 
 
 @dataclass(frozen=True)
 class Runtime:
     device: torch.device
-    autocast: Autocast
+    precision: ComputePrecision
     ranks: Ranks = SINGLE
+
+    def autocast(self) -> Any:
+        return self.precision.autocast()
 
 
 def resolve_runtime(config: TrainConfig) -> Runtime:
@@ -35,23 +36,26 @@ def resolve_runtime(config: TrainConfig) -> Runtime:
     ranks = launched_ranks(cpu=device.type == "cpu")
     if ranks.distributed:
         device = torch.device(ranks.device)  # each rank on its own GPU
-    bf16 = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
-    if bf16 and device.type != "cuda":
-        warnings.warn("precision bf16 needs a CUDA device; training in fp32 on the CPU", stacklevel=2)
-        bf16 = False
-    if bf16:
-        return Runtime(device, functools.partial(torch.autocast, device_type="cuda", dtype=torch.bfloat16), ranks)
-    return Runtime(device, contextlib.nullcontext, ranks)
+    return Runtime(device, resolve_precision(config.precision, device), ranks)
 
 
-def build_actor_critic(config: ModelConfig, device: torch.device) -> tuple[ActorCritic, Any]:
-    """The tokenizer and the actor-critic (policy with LoRA, value head, reference) on ``device``."""
+def _load(name: str, lora: Any, precision: ComputePrecision) -> Any:
+    # Frozen weights are stored in the compute dtype; what trains stays fp32 (peft keeps adapters of a
+    # bf16 base in fp32, and full fine-tuning keeps fp32 master weights under autocast).
+    dtype = precision.dtype if lora.enabled else torch.float32
+    model = load_causal_lm(name, dtype=dtype)
+    return add_lora(model, lora) if lora.enabled else model
+
+
+def build_actor_critic(config: ModelConfig, runtime: Runtime) -> tuple[ActorCritic, Any]:
+    """The tokenizer and the actor-critic (policy with LoRA, value head, reference) on the runtime's device."""
     tokenizer = load_tokenizer(config.name)
-    policy = load_causal_lm(config.name)
-    if config.lora.enabled:
-        policy = add_lora(policy, config.lora)
-    critic = None
-    if config.value == "separate":
-        critic = load_causal_lm(config.critic or config.name)
-        critic = add_lora(critic, config.lora) if config.lora.enabled else critic
-    return ActorCritic(policy, config.value, critic).to(device), tokenizer
+    policy = _load(config.name, config.lora, runtime.precision)
+    critic = _load(config.critic or config.name, config.lora, runtime.precision) if config.value == "separate" else None
+    model = ActorCritic(policy, config.value, critic, critic_trains_trunk=config.critic_trains_trunk)
+    return model.to(runtime.device), tokenizer
+
+
+def build_rollout_engine(config: TrainConfig, runtime: Runtime, tokenizer: Any) -> RolloutEngine:
+    context = EngineContext(tokenizer, runtime.device, runtime.precision, config.seed)
+    return build_engine(config.generation.backend, context, config.generation)

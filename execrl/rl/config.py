@@ -23,6 +23,9 @@ class ModelConfig(_Section):
     lora: LoraSettings = LoraSettings()
     value: Literal["shared", "separate", "none"] = "shared"  # value head on the policy trunk, a critic, or none
     critic: str | None = None  # the separate critic's model (default: the policy's model)
+    # shared: whether the value loss also trains the policy's adapter (False: the head reads the
+    # policy's features without pushing them; see docs/training.md, "The critic")
+    critic_trains_trunk: bool = False
     system_prompt: str | None = "Write a Python function that solves the task. Answer with one ```python code block."
     # chat: the task in the tokenizer's chat template; completion: the task's prompt text as is, for the
     # model to continue (robot tasks, as RoboEval prompts them). None: the task source's own format.
@@ -58,6 +61,7 @@ class KLConfig(_Section):
 
 class AlgorithmConfig(_Section):
     estimator: str = "gae"
+    baseline: Literal["sequence", "position"] = "sequence"  # rloo / grpo: how a group is compared
     steps: int = Field(20, gt=0)
     prompts_per_step: int = Field(4, gt=0)
     samples_per_prompt: int = Field(2, gt=0)  # responses per prompt: the group of rloo / grpo
@@ -65,13 +69,15 @@ class AlgorithmConfig(_Section):
     minibatch_size: int = Field(4, gt=0)  # responses per optimiser step
     micro_batch_size: int = Field(2, gt=0)  # responses per forward pass (gradient accumulation)
     learning_rate: float = Field(1e-4, gt=0)
+    value_learning_rate: float | None = Field(None, gt=0)  # the value head's (and critic's); None: learning_rate
+    critic_warmup_steps: int = Field(0, ge=0)  # first steps train only the critic (the policy frozen)
     weight_decay: float = Field(0.0, ge=0)
     max_grad_norm: float = Field(1.0, gt=0)
     gamma: float = Field(1.0, ge=0, le=1)
-    lam: float = Field(0.95, ge=0, le=1)
+    lam: float = Field(1.0, ge=0, le=1)  # 1.0 as verl: GAE's advantages are then G_t - V_t
     clip_range: float = Field(0.2, gt=0)
     value_clip_range: float = Field(0.2, gt=0)
-    value_coef: float = Field(0.5, ge=0)
+    value_coef: float = Field(0.1, ge=0)  # TRL's default
     entropy_coef: float = Field(0.0, ge=0)
     whiten_advantages: bool | None = None  # None: the estimator's default
     kl: KLConfig = KLConfig()
@@ -80,7 +86,7 @@ class AlgorithmConfig(_Section):
     def _consistent(self) -> AlgorithmConfig:
         if self.estimator not in ESTIMATORS:
             raise ValueError(f"unknown estimator {self.estimator!r}; known: {', '.join(sorted(ESTIMATORS))}")
-        if self.estimator in ("rloo", "grpo") and self.samples_per_prompt < 2:
+        if ESTIMATORS[self.estimator].uses_groups and self.samples_per_prompt < 2:
             raise ValueError(f"estimator {self.estimator} compares responses to one prompt: samples_per_prompt >= 2")
         if self.minibatch_size % self.micro_batch_size:
             raise ValueError("minibatch_size must be a multiple of micro_batch_size")
@@ -119,7 +125,8 @@ class ExportConfig(_Section):
 class TrainConfig(_Section):
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 autocast on CUDA, fp32 on the CPU
+    # auto: bf16 where the device computes it natively (CUDA, or a CPU with AVX512-BF16/AMX), else fp32
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     output_dir: str = "runs/execrl"
     model: ModelConfig = ModelConfig()
     tasks: TasksConfig = TasksConfig()
@@ -138,6 +145,11 @@ class TrainConfig(_Section):
             raise ValueError("give either reward (inline) or reward_config (a path), not both")
         if self.model.value == "none" and ESTIMATORS[self.algorithm.estimator].needs_critic:
             raise ValueError(f"estimator {self.algorithm.estimator} needs a value head: set model.value: shared")
+        if self.generation.temperature <= 0:
+            raise ValueError(
+                "generation.temperature must be > 0 for training: PPO needs sampled responses and their "
+                "probabilities (evaluation is greedy on its own)"
+            )
         if self.tasks.source == "robot" and self.model.prompt_format == "chat":
             raise ValueError("robot tasks are prompted completion-style: set model.prompt_format: completion")
         return self

@@ -9,7 +9,8 @@ from safetensors.torch import load_file
 
 from execrl.errors import ExecrlError
 from execrl.models import save_adapter, save_merged
-from execrl.rl.build import build_actor_critic
+from execrl.models.precision import resolve_precision
+from execrl.rl.build import Runtime, build_actor_critic
 from execrl.rl.checkpoints import latest_checkpoint
 from execrl.rl.config import load_config
 
@@ -20,7 +21,8 @@ def export_run(run_dir: Path, target: Path, merged: bool = True) -> Path:
     if checkpoint is None:
         raise ExecrlError(f"{run_dir} has no checkpoint to export (expected {run_dir}/checkpoints/step-*)")
     config = load_config(run_dir / "config.yaml")
-    model, tokenizer = build_actor_critic(config.model, torch.device("cpu"))
+    cpu = torch.device("cpu")  # exported in fp32, whatever the run computed in
+    model, tokenizer = build_actor_critic(config.model, Runtime(cpu, resolve_precision("fp32", cpu)))
     model.load_trainable_state(load_file(str(checkpoint / "trainable.safetensors")))
     if model.uses_adapter:
         save_adapter(model.policy, tokenizer, target / "adapter")

@@ -67,13 +67,15 @@ def ppo_loss(
     values: torch.Tensor | None = None,
     old_values: torch.Tensor | None = None,
     returns: torch.Tensor | None = None,
-    value_coef: float = 0.5,
+    value_coef: float = 0.1,
     value_clip_range: float = 0.2,
+    policy_coef: float = 1.0,
 ) -> LossTerms:
-    """``policy + value_coef * value - entropy_coef * entropy`` (the value term only with a critic)."""
+    """``policy_coef * (policy - entropy_coef * entropy) + value_coef * value`` (the value term only with
+    a critic; ``policy_coef = 0`` while only the critic trains)."""
     pg, clip_fraction = policy_loss(logp, old_logp, advantages, mask, clip_range)
     ent = entropy_bonus(token_entropy, mask)
-    total = pg - entropy_coef * ent
+    total = policy_coef * (pg - entropy_coef * ent)
     vf = vf_clip = torch.zeros(())
     if values is not None and old_values is not None and returns is not None:
         vf, vf_clip = value_loss(values, old_values, returns, mask, value_clip_range)

@@ -25,14 +25,21 @@ from execrl.credit import offsets_for_token_ids
 from execrl.errors import ExecrlError
 from execrl.models import encode_prompts, format_prompt, save_adapter, save_merged
 from execrl.rewards import RunningStats
-from execrl.rl.algorithm import KLController, kl_per_token, masked_mean, shaped_rewards
-from execrl.rl.build import build_actor_critic, resolve_runtime
+from execrl.rl.algorithm import (
+    KLController,
+    explained_variance,
+    kl_per_token,
+    masked_correlation,
+    masked_mean,
+    reward_to_go,
+)
+from execrl.rl.build import build_actor_critic, build_rollout_engine, resolve_runtime
 from execrl.rl.checkpoints import TrainerState, latest_checkpoint, load_checkpoint, save_checkpoint
 from execrl.rl.config import TrainConfig, dump_config
 from execrl.rl.data import TaskStream, load_task_splits
 from execrl.rl.distributed import parameter_checksum, rank_seed
 from execrl.rl.estimators import AdvantageInput, estimate
-from execrl.rl.evaluation import pass_rate
+from execrl.rl.evaluation import evaluate_held_out
 from execrl.rl.metrics import STEP_KEY, MetricsLog, Record, StepProgress, step_window_mean
 from execrl.rl.plots import plot_learning_curves
 from execrl.rl.rewarding import JudgedBatch, build_formula, judge_responses
@@ -42,14 +49,29 @@ from execrl.tasks.robot_gen import RobotTask
 from execrl.tasks.types import Task
 
 
+EVAL_METRICS = ("pass_rate", "syntax_error_rate", "ruff_findings_per_program", "mean_reward")
+
+
 @dataclass(frozen=True)
 class RunSummary:
+    """What ``summary.json`` holds: the run's before/after figures on held-out tasks and its cost."""
+
     run_dir: str
     steps: int
-    reward_before: float  # mean reward of the first steps of the run
+    responses: int  # sampled during training
+    reward_before: float  # mean training reward of the first steps of the run
     reward_after: float  # ... and of the last ones
+    eval_tasks: int | None  # held-out tasks evaluated (greedy), None without evaluation
     pass_rate_before: float | None
     pass_rate_after: float | None
+    syntax_error_rate_before: float | None
+    syntax_error_rate_after: float | None
+    ruff_findings_per_program_before: float | None
+    ruff_findings_per_program_after: float | None
+    mean_reward_before: float | None  # the reward formula on the greedy held-out responses
+    mean_reward_after: float | None
+    train_s: float  # wall time of the training steps (rollout, reward, update)
+    eval_s: float  # wall time of the held-out evaluations
     learning_curves: str | None
 
 
@@ -69,11 +91,11 @@ class Trainer:
         if not self.ranks.is_main:
             self.console = Console(stderr=True, quiet=True)
         seed_everything(config.seed)  # the same on every rank: the same initial weights
-        self.model, self.tokenizer = build_actor_critic(config.model, self.runtime.device)
+        self.console.print(f"[dim]{self.runtime.precision.reason}; rollout engine: {config.generation.backend}[/dim]")
+        self.model, self.tokenizer = build_actor_critic(config.model, self.runtime)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(
-            self.params, lr=config.algorithm.learning_rate, weight_decay=config.algorithm.weight_decay
-        )
+        self.optimizer = _optimizer(self.model, config)
+        self.engine = build_rollout_engine(config, self.runtime, self.tokenizer)
         self.formula = build_formula(config.reward, config.reward_config)
         splits = load_task_splits(config.tasks)
         self.stream = TaskStream(splits.train, config.seed)
@@ -83,6 +105,7 @@ class Trainer:
         self.state = TrainerState(kl_coef=self.kl.coef)
         self._prompt_cache: dict[str, list[int]] = {}
         self._seed_rank()
+        self.engine.sync(self.model.policy)
 
     def _seed_rank(self) -> None:
         if self.ranks.distributed:
@@ -125,11 +148,10 @@ class Trainer:
         algo, ranks = self.config.algorithm, self.ranks
         prompts = ranks.shard(self.stream.take(algo.prompts_per_step * ranks.world_size))
         tasks = [t for t in prompts for _ in range(algo.samples_per_prompt)]
-        groups = [g for g in range(len(prompts)) for _ in range(algo.samples_per_prompt)]
 
         started = time.perf_counter()
         rollout = collect_rollout(
-            self.model, self.tokenizer, self.prompt_ids(tasks), groups, self.config.generation,
+            self.model, self.engine, self.prompt_ids(prompts), algo.samples_per_prompt, self.config.generation,
             algo.micro_batch_size, self.runtime.autocast,
         )
         rollout_s = time.perf_counter() - started
@@ -143,31 +165,38 @@ class Trainer:
         started = time.perf_counter()
         mask = rollout.mask
         kl = kl_per_token(rollout.logp, rollout.ref_logp, algo.kl.estimator) * mask
-        rewards = shaped_rewards(judge_rewards, kl, self.kl.coef, mask)
-        advantages = estimate(
-            algo.estimator,
-            AdvantageInput(rewards, mask, rollout.groups, rollout.values, algo.gamma, algo.lam),
-            algo.whiten_advantages,
+        batch = AdvantageInput(
+            judge_rewards * mask, self.kl.coef * kl, mask, rollout.groups, rollout.values, algo.gamma, algo.lam,
+            algo.baseline,
         )
+        advantages = estimate(algo.estimator, batch, algo.whiten_advantages)
+        train_policy = self.state.step >= algo.critic_warmup_steps
         update = ppo_update(
             self.model, self.optimizer, rollout, advantages.advantages, advantages.returns, algo,
-            self.runtime.autocast, ranks,
+            self.runtime.autocast, ranks, train_policy=train_policy,
         )
+        self.engine.sync(self.model.policy)
         update_s = time.perf_counter() - started
 
         kl_per_response = ranks.mean(float(kl.sum(1).mean()))
         self.kl.update(kl_per_response, rollout.size * ranks.world_size)
         tokens = float(mask.sum())
         totals = torch.tensor(ranks.gather(judged.totals))
+        # How much of the advantages is the reward and how much the critic: a correlation near 0 with
+        # the plain reward-to-go means the critic's noise drowns the reward (issue #12's symptom).
+        to_go = reward_to_go(batch.rewards, mask, algo.gamma)
         record: Record = {
             "step": float(self.state.step + 1),
+            "samples": float((self.state.step + 1) * algo.batch_size * ranks.world_size),
             "reward/mean": float(totals.mean()),
             "reward/std": float(totals.std()) if len(totals) > 1 else 0.0,
             **{f"judge/{name}": float(np.mean(scores)) for name, scores in judged.judge_scores.items()},
             "kl": kl_per_response,
             "kl_coef": self.kl.coef,
             "advantage/mean": float(masked_mean(advantages.advantages, mask)),
+            "advantage/corr_reward_to_go": masked_correlation(advantages.advantages, to_go, mask),
             "response_tokens": tokens / rollout.size,
+            "policy_trained": float(train_policy),
             **update.summary(),
             "time/rollout_s": rollout_s,
             "time/reward_s": reward_s,
@@ -175,6 +204,9 @@ class Trainer:
             "throughput/rollout_tokens_per_s": tokens / max(rollout_s, 1e-9),
             "throughput/update_tokens_per_s": tokens * algo.epochs / max(update_s, 1e-9),
         }
+        if advantages.returns is not None and rollout.values is not None:
+            record["critic/explained_variance"] = explained_variance(rollout.values, advantages.returns, mask)
+            record["critic/value_mean"] = float(masked_mean(rollout.values, mask))
         if not ranks.distributed:
             return record
         # Per-rank metrics become means over the ranks (throughputs are per rank); a spread above 0
@@ -185,11 +217,13 @@ class Trainer:
 
     # --- the run ---------------------------------------------------------------------------------------
 
-    def evaluate(self) -> float:
-        return pass_rate(
-            self.model, self.tokenizer, self.eval_tasks, self.prompt_ids(self.eval_tasks), self.config.generation,
-            self.config.algorithm.batch_size, self.config.eval.timeout_s, self.runtime.autocast,
+    def evaluate(self) -> Record:
+        """The ``eval/...`` metrics of the current policy on the held-out tasks."""
+        result = evaluate_held_out(
+            self.engine, self.tokenizer, self.eval_tasks, self.prompt_ids(self.eval_tasks), self.config.generation,
+            self.config.algorithm.batch_size, self.config.eval.timeout_s, self.judge,
         )
+        return result.metrics()
 
     def resume(self) -> bool:
         """Restore the latest checkpoint of this run, if any; True when one was found."""
@@ -203,6 +237,7 @@ class Trainer:
             if name in self.formula.stats:
                 self.formula.stats[name] = RunningStats(**stats)
         self._seed_rank()  # the checkpoint holds rank 0's generators
+        self.engine.sync(self.model.policy)
         self.console.print(f"resuming from {checkpoint} (step {self.state.step})")
         return True
 
@@ -233,7 +268,7 @@ class Trainer:
                     last = self.state.step == total
                     every = config.eval.every
                     if self.eval_tasks and (last or (every and self.state.step % every == 0)):
-                        record["eval/pass_rate"] = self.evaluate()
+                        record.update(self.evaluate())
                     self.state.history.append(record)
                     log.write(record)
                     progress.advance(record)
@@ -241,10 +276,11 @@ class Trainer:
                         self._checkpoint()
         finally:
             log.close()
+            self.engine.close()
         return self._finish()
 
     def _record_eval(self, log: MetricsLog, record: Record) -> None:
-        record["eval/pass_rate"] = self.evaluate()
+        record.update(self.evaluate())
         self.state.history.append(record)
         log.write(record)
 
@@ -262,6 +298,18 @@ class Trainer:
         summary = summarize(self.run_dir, history, curves)
         (self.run_dir / "summary.json").write_text(json.dumps(dataclasses.asdict(summary), indent=2))
         return summary
+
+
+def _optimizer(model: Any, config: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW; the value head and a separate critic get ``algorithm.value_learning_rate`` when it is set."""
+    algo = config.algorithm
+    critic = [p for name, p in model.named_parameters() if p.requires_grad and name.startswith(("value_head.", "critic."))]
+    ids = {id(p) for p in critic}
+    policy = [p for p in model.parameters() if p.requires_grad and id(p) not in ids]
+    groups = [{"params": policy, "lr": algo.learning_rate}]
+    if critic:
+        groups.append({"params": critic, "lr": algo.value_learning_rate or algo.learning_rate})
+    return torch.optim.AdamW(groups, lr=algo.learning_rate, weight_decay=algo.weight_decay)
 
 
 def before_stop(tokenizer: Any, ids: list[int], stops: tuple[str, ...]) -> list[int]:
@@ -284,15 +332,27 @@ def export_merged(model: Any, tokenizer: Any, target: Path) -> Path:
 
 
 def summarize(run_dir: Path, history: list[Record], curves: str | None) -> RunSummary:
-    evals = [r["eval/pass_rate"] for r in history if "eval/pass_rate" in r and math.isfinite(r["eval/pass_rate"])]
+    evals = [r for r in history if "eval/pass_rate" in r and math.isfinite(r["eval/pass_rate"])]
     before, after = step_window_mean(history, STEP_KEY, last=False), step_window_mean(history, STEP_KEY)
+
+    def at(record: Record | None, name: str) -> float | None:
+        value = None if record is None else record.get(f"eval/{name}")
+        return value if value is not None and math.isfinite(value) else None
+
+    first, last = (evals[0] if len(evals) > 1 else None), (evals[-1] if evals else None)
+    steps = [r for r in history if STEP_KEY in r]
+    spent = ("time/rollout_s", "time/reward_s", "time/update_s")
     return RunSummary(
         run_dir=str(run_dir),
-        steps=sum(1 for r in history if STEP_KEY in r),
+        steps=len(steps),
+        responses=int(steps[-1].get("samples", 0)) if steps else 0,
         reward_before=float("nan") if before is None else before,
         reward_after=float("nan") if after is None else after,
-        pass_rate_before=evals[0] if len(evals) > 1 else None,
-        pass_rate_after=evals[-1] if evals else None,
+        eval_tasks=None if last is None else int(last["eval/tasks"]),
+        **{f"{name}_before": at(first, name) for name in EVAL_METRICS},
+        **{f"{name}_after": at(last, name) for name in EVAL_METRICS},
+        train_s=math.fsum(r.get(key, 0.0) for r in steps for key in spent),
+        eval_s=math.fsum(r.get("eval/wall_s", 0.0) for r in evals),
         learning_curves=curves,
     )
 

@@ -17,7 +17,7 @@ from execrl.models import ActorCritic
 from execrl.rl.config import AlgorithmConfig
 from execrl.rl.distributed import SINGLE, Ranks
 from execrl.rl.losses import ppo_loss
-from execrl.rl.rollout import Autocast, Rollout, score_tokens
+from execrl.rl.rollout import Autocast, Rollout, micro_batches, score_rows
 
 
 @dataclass
@@ -56,11 +56,14 @@ def ppo_update(
     config: AlgorithmConfig,
     autocast: Autocast,
     ranks: Ranks = SINGLE,
+    train_policy: bool = True,
 ) -> UpdateStats:
+    """PPO's epochs over ``rollout``; ``train_policy=False`` (critic warm-up) trains only the value loss."""
     stats = UpdateStats()
     params = [p for p in model.parameters() if p.requires_grad]
     train_values = returns is not None and rollout.values is not None
     model.train()
+    lengths = rollout.attention_mask.sum(1)
     for _ in range(config.epochs):
         order = torch.randperm(rollout.size).to(rollout.input_ids.device)
         for start in range(0, rollout.size, config.minibatch_size):
@@ -68,11 +71,13 @@ def ppo_update(
             total_tokens = rollout.mask[rows].sum().clamp(min=1)
             finite = True
             parts = []
-            for micro in rows.split(config.micro_batch_size):
+            # Similar lengths share a forward pass; the gradient does not depend on the split.
+            for micro in micro_batches(lengths, rows, config.micro_batch_size):
                 mask = rollout.mask[micro]
                 with autocast():
-                    scored = score_tokens(
-                        model, rollout.input_ids[micro], rollout.attention_mask[micro], rollout.response_ids[micro]
+                    scored = score_rows(
+                        model, rollout.input_ids, rollout.attention_mask, rollout.prompt_len, rollout.response_ids,
+                        rollout.mask, micro, rollout.temperature,
                     )
                 terms = ppo_loss(
                     scored.logp, rollout.logp[micro], advantages[micro], scored.entropy, mask,
@@ -81,6 +86,7 @@ def ppo_update(
                     old_values=rollout.values[micro] if train_values else None,
                     returns=returns[micro] if train_values else None,
                     value_coef=config.value_coef, value_clip_range=config.value_clip_range,
+                    policy_coef=1.0 if train_policy else 0.0,
                 )
                 if not torch.isfinite(terms.total):
                     finite = False

@@ -12,8 +12,9 @@ from execrl.rl.algorithm import (
     gae,
     kl_per_token,
     masked_var,
+    explained_variance,
+    masked_correlation,
     reward_to_go,
-    shaped_rewards,
     whiten,
 )
 from execrl.rl.losses import entropy_bonus, policy_loss, ppo_loss, value_loss
@@ -36,9 +37,19 @@ def test_kl_estimators_match_their_definitions() -> None:
         kl_per_token(logp, ref, "k2")  # type: ignore[arg-type]
 
 
-def test_shaped_rewards_subtract_the_kl_penalty_on_response_tokens_only() -> None:
-    out = shaped_rewards(t([1.0, 0.0, 5.0]), t([0.5, 1.0, 1.0]), 0.1, t([1.0, 1.0, 0.0]))
-    close(out, [[0.95, -0.1, 0.0]])
+def test_explained_variance_tells_a_useful_critic_from_a_useless_one() -> None:
+    returns, mask = t([1.0, 2.0, 3.0, 50.0]), t([1.0, 1.0, 1.0, 0.0])
+    assert explained_variance(returns, returns, mask) == pytest.approx(1.0)
+    assert explained_variance(torch.full_like(returns, 2.0), returns, mask) == pytest.approx(0.0)
+    assert explained_variance(-returns, returns, mask) < 0
+    assert math.isnan(explained_variance(returns, torch.ones_like(returns), mask))
+
+
+def test_masked_correlation_ignores_padding() -> None:
+    mask = t([1.0, 1.0, 1.0, 0.0])
+    assert masked_correlation(t([1.0, 2.0, 3.0, -9.0]), t([2.0, 4.0, 6.0, 9.0]), mask) == pytest.approx(1.0)
+    assert masked_correlation(t([1.0, 2.0, 3.0, 0.0]), t([3.0, 2.0, 1.0, 0.0]), mask) == pytest.approx(-1.0)
+    assert math.isnan(masked_correlation(t([1.0, 1.0, 1.0, 5.0]), t([1.0, 2.0, 3.0, 0.0]), mask))
 
 
 def test_adaptive_kl_controller_moves_towards_the_target() -> None:

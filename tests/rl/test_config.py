@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from execrl.errors import ExecrlError
+from execrl.models.precision import resolve_precision
 from execrl.rl.build import resolve_runtime
 from execrl.rl.config import load_config, parse_config
 
@@ -72,13 +73,36 @@ def test_bad_override_syntax_is_explained(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only behaviour")
-def test_gpu_settings_on_a_cpu_machine() -> None:
+def test_cuda_on_a_cpu_machine_is_a_clear_error() -> None:
     with pytest.raises(ExecrlError, match="no CUDA GPU"):
         resolve_runtime(parse_config({"device": "cuda"}))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        runtime = resolve_runtime(parse_config({"precision": "bf16"}))
-    assert runtime.device.type == "cpu"
-    assert any("fp32" in str(w.message) for w in caught)
-    with runtime.autocast():
-        assert not torch.is_autocast_enabled("cpu")
+
+
+@pytest.mark.parametrize(
+    ("requested", "native", "chosen"),
+    [("auto", True, "bf16"), ("auto", False, "fp32"), ("bf16", False, "bf16"), ("fp32", True, "fp32")],
+)
+def test_precision_on_the_cpu_follows_what_it_computes_natively(
+    monkeypatch: pytest.MonkeyPatch, requested: str, native: bool, chosen: str
+) -> None:
+    monkeypatch.setattr("execrl.models.precision.cpu_has_native_bf16", lambda: native)
+    precision = resolve_precision(requested, torch.device("cpu"))  # type: ignore[arg-type]
+    assert precision.name == chosen
+    with precision.autocast():
+        assert torch.is_autocast_enabled("cpu") == (chosen == "bf16")
+        assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == precision.dtype
+    if requested == "bf16" and not native:
+        assert "emulated" in precision.reason
+
+
+def test_cpu_bf16_flags_are_read_from_cpuinfo(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from execrl.models import precision as module
+
+    for flags, expected in (("fpu sse avx512f avx512_bf16", True), ("fpu amx_bf16 amx_tile", True), ("fpu avx2", False)):
+        info = tmp_path / "cpuinfo"
+        info.write_text(f"processor : 0\nflags : {flags}\n")
+        monkeypatch.setattr(module, "Path", lambda _path, info=info: info)
+        monkeypatch.setattr(module.torch._C, "_cpu", None, raising=False)
+        module.cpu_has_native_bf16.cache_clear()
+        assert module.cpu_has_native_bf16() is expected
+    module.cpu_has_native_bf16.cache_clear()

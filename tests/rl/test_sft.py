@@ -10,7 +10,8 @@ from execrl.cli import main
 from execrl.errors import ExecrlError
 from execrl.models import GenerationSettings, encode_prompts, format_prompt, generate, load_tokenizer
 from execrl.rl import sft
-from execrl.rl.build import build_actor_critic
+from execrl.models.precision import resolve_precision
+from execrl.rl.build import Runtime, build_actor_critic
 from execrl.rl.config import ModelConfig, TrainConfig, dump_config
 from execrl.rl.sft import (
     IGNORE,
@@ -111,7 +112,8 @@ def test_loss_goes_down_and_the_saved_dir_trains_and_generates(tmp_path, tiny_to
 
     # The directory is a full model, loadable as a training config's model.name (full fine-tuning).
     model, tokenizer = build_actor_critic(
-        ModelConfig.model_validate({"name": summary.output_dir, "lora": {"enabled": False}}), torch.device("cpu")
+        ModelConfig.model_validate({"name": summary.output_dir, "lora": {"enabled": False}}),
+        Runtime(torch.device("cpu"), resolve_precision("fp32", torch.device("cpu"))),
     )
     assert not model.uses_adapter
     prompt = encode_prompts(tokenizer, [format_prompt(tokenizer, "Write f(x).", "Answer in Python.")], 128)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from execrl.sweep.code_quality import code_quality, samples_quality
+from execrl.rewards.code_quality import code_quality
+from execrl.sweep.code_quality import samples_quality
 
 CLEAN = "```python\ndef add(a, b):\n    return a + b\n```"
 BROKEN = "```python\ndef add(a, b)\n    return a + b\n```"

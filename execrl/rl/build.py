@@ -39,19 +39,24 @@ def resolve_runtime(config: TrainConfig) -> Runtime:
     return Runtime(device, resolve_precision(config.precision, device), ranks)
 
 
-def _load(name: str, lora: Any, precision: ComputePrecision) -> Any:
+def _load(name: str, lora: Any, precision: ComputePrecision, checkpointing: bool) -> Any:
     # Frozen weights are stored in the compute dtype; what trains stays fp32 (peft keeps adapters of a
     # bf16 base in fp32, and full fine-tuning keeps fp32 master weights under autocast).
     dtype = precision.dtype if lora.enabled else torch.float32
     model = load_causal_lm(name, dtype=dtype)
+    if checkpointing:
+        # use_reentrant=False: frozen base weights with trainable adapters still get their gradients
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     return add_lora(model, lora) if lora.enabled else model
 
 
 def build_actor_critic(config: ModelConfig, runtime: Runtime) -> tuple[ActorCritic, Any]:
     """The tokenizer and the actor-critic (policy with LoRA, value head, reference) on the runtime's device."""
     tokenizer = load_tokenizer(config.name)
-    policy = _load(config.name, config.lora, runtime.precision)
-    critic = _load(config.critic or config.name, config.lora, runtime.precision) if config.value == "separate" else None
+    policy = _load(config.name, config.lora, runtime.precision, config.gradient_checkpointing)
+    critic = None
+    if config.value == "separate":
+        critic = _load(config.critic or config.name, config.lora, runtime.precision, config.gradient_checkpointing)
     model = ActorCritic(policy, config.value, critic, critic_trains_trunk=config.critic_trains_trunk)
     return model.to(runtime.device), tokenizer
 

@@ -45,7 +45,7 @@ from types import CodeType
 # isinstance, ...). Nothing here relies on that for security: whatever the job process reports is
 # untrusted in the parent. These references only keep an honest run honest when a candidate
 # patches something by accident.
-_type, _isinstance, _getattr, _str, _sorted, _len = type, isinstance, getattr, str, sorted, len
+_type, _isinstance, _issubclass, _getattr, _str, _sorted, _len = type, isinstance, issubclass, getattr, str, sorted, len
 _os_write, _os_read, _perf = os.write, os.read, time.perf_counter
 _to_json = json.JSONEncoder(separators=(",", ":")).encode
 _int_value, _float_value, _str_value = int.__int__, float.__float__, str.__str__
@@ -97,22 +97,23 @@ def encode_value(value: object, depth: int = 0, strict: bool = False) -> object:
 
 
 def _encode_subclass_or_numpy(value: object, depth: int) -> object:
-    # Read subclasses through the base type's methods: overridden methods are never called.
-    if _isinstance(value, int):
+    # Read subclasses through the base type's methods: overridden methods are never called. The real
+    # type decides (isinstance would believe a class attribute named __class__).
+    kind = _type(value)
+    if _issubclass(kind, int):
         return _int_value(value)
-    if _isinstance(value, float):
+    if _issubclass(kind, float):
         return _float_value(value)
-    if _isinstance(value, str):
+    if _issubclass(kind, str):
         return _str_value(value)
     for base in (tuple, list, frozenset, set):
-        if _isinstance(value, base):
+        if _issubclass(kind, base):
             return encode_value(base(base.__iter__(value)), depth)
-    if _isinstance(value, dict):
+    if _issubclass(kind, dict):
         return encode_value(dict(dict.items(value)), depth)
-    if _isinstance(value, bytes):
+    if _issubclass(kind, bytes):
         return encode_value(bytes(memoryview(value)), depth)
     # NumPy scalars (np.float64, np.int32, np.bool_) become the Python scalar of the same value.
-    kind = _type(value)
     if _getattr(kind, "__module__", "") == "numpy" and _getattr(value, "ndim", None) == 0:
         item = value.item()
         if _type(item) in (int, float, bool, complex, str, bytes):

@@ -97,6 +97,25 @@ def test_assert_plans_split_the_candidate_side_from_the_rest():
     assert plan_assert("assert len(f(K)) == 3", analyse_setup("K = 7")).chains[0].root == "f"
 
 
+def test_every_benchmark_and_built_in_assert_splits():
+    # Only split tests keep the judge out of the candidate's reach: the ones execrl judges all split.
+    from execrl.data_dir import resolve_data_dir
+    from execrl.tasks.builtin import generate_python_tasks
+    from execrl.tasks.mbpp import load_mbpp, load_sanitized_mbpp
+
+    try:
+        resolve_data_dir(None)
+        sets = [load_mbpp(None), load_sanitized_mbpp(None)]
+    except Exception:  # noqa: BLE001 - no data directory here: the built-in tasks still count
+        sets = []
+    sets.append(generate_python_tasks(200))
+    for tasks in sets:
+        for task in tasks:
+            setup = analyse_setup(task.test_setup)
+            for statement in (*task.test_asserts, *(getattr(task, "challenge_asserts", ()) or ())):
+                assert plan_assert(statement, setup).mode == "split", (task.task_id, statement)
+
+
 # --- verdicts and values -----------------------------------------------------------------------
 
 

@@ -58,10 +58,13 @@ def value(sb: Sandbox, code: str, limits: Limits = FAST, **kw):
 
 # --- 1. earlier jobs' data in a job's memory ----------------------------------------------------
 
+# The needle is never built whole in the scanning job (it would find itself): its two halves are
+# searched for next to each other, for the mark and for its reverse.
 SCAN_MEMORY = """
-import ctypes, re
+import ctypes
 libc = ctypes.CDLL(None)
 libc.prctl(4, 1, 0, 0, 0)   # dumpable again
+HALVES = [(bytes.fromhex(a), bytes.fromhex(b)) for a, b in HALF_HEX]
 def f():
     found = 0
     with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
@@ -74,9 +77,18 @@ def f():
                 chunk = mem.read(end - start)
             except (OSError, ValueError, OverflowError):
                 continue
-            found += chunk.count(bytes.fromhex(MARK)[::-1][::-1])
+            for first, second in HALVES:
+                i = chunk.find(first)
+                while i >= 0:
+                    found += chunk[i + len(first): i + len(first) + len(second)] == second
+                    i = chunk.find(first, i + 1)
     return found
 """
+
+
+def scanner(mark: str) -> str:
+    halves = [(m[:16].encode().hex(), m[16:].encode().hex()) for m in (mark, mark[::-1])]
+    return SCAN_MEMORY.replace("HALF_HEX", repr(halves))
 
 
 def test_an_earlier_jobs_result_is_not_in_a_later_jobs_memory(single):
@@ -84,17 +96,22 @@ def test_an_earlier_jobs_result_is_not_in_a_later_jobs_memory(single):
     # the earlier job's value (built at run time, so that it is not in its code) and its code
     assert value(single, f"def f():\n    return ''.join(reversed({mark[::-1]!r})) * 3\n") == mark * 3
     # the later job looks for it in everything it can read of its own memory, which the fork gave it
-    scan = SCAN_MEMORY.replace("MARK", repr(mark.encode().hex()))
-    assert value(single, scan) == 0
+    assert value(single, scanner(mark)) == 0
 
 
 def test_gc_of_a_later_job_holds_no_earlier_job(single):
     mark = uuid.uuid4().hex
     value(single, f"SECRET = {mark!r}\ndef f():\n    return SECRET\n")
+    # strings are not tracked by the collector: look inside every container and code object it tracks
     code = f"""
-    import gc
+    import gc, types
     def f():
-        return sum(isinstance(o, str) and {mark[:16]!r} in o for o in gc.get_objects())
+        key = "".join(reversed({mark[::-1]!r}))
+        found = 0
+        for o in gc.get_objects():
+            items = o.values() if isinstance(o, dict) else o.co_consts if isinstance(o, types.CodeType) else o if isinstance(o, (list, tuple)) else ()
+            found += sum(isinstance(x, str) and key in x for x in items)
+        return found
     """
     assert value(single, code) == 0
 
@@ -102,7 +119,7 @@ def test_gc_of_a_later_job_holds_no_earlier_job(single):
 def test_expected_values_never_reach_the_job(single):
     # A call test's expected value stays in the parent: the job cannot find it anywhere.
     mark = uuid.uuid4().hex
-    scan = SCAN_MEMORY.replace("MARK", repr(mark.encode().hex())).replace("def f():", "def f(x):")
+    scan = scanner(mark).replace("def f():", "def f(x):")
     result = run(single, scan, CallTests("f", ((1,),), expected=(mark,)))
     assert result.status is Status.FAILED and result.tests[0].value == 0
 

@@ -669,9 +669,13 @@ def f():
 @pytest.mark.parametrize("extra", ["", "os.chmod('.', 0)"])
 def test_a_very_deep_directory_tree_is_removed_and_the_slot_lives(single, extra):
     code = DEEP_TREE.format(depth=3000, extra=extra)
+    value(single, "def f():\n    return 0\n")
+    worker = single._workers[0]
     assert value(single, code, Limits(timeout_s=60.0)) == 1
     assert Path("/etc/passwd").exists()
     assert value(single, "def f():\n    return 2\n") == 2
+    # removed by the worker itself: it did not have to be replaced to get a clean slot
+    assert single._workers[0] is worker
 
 
 def test_a_deep_tree_without_bubblewrap_is_removed_too():

@@ -363,3 +363,18 @@ def test_every_worker_hashes_strings_alike():
     with Sandbox(workers=2) as two_workers:
         values = {r.tests[0].value for r in two_workers.run(jobs)}
     assert values == {int(seeded.stdout)}
+
+
+def test_a_call_measured_over_its_limit_is_a_timeout_whatever_the_job_reports():
+    # The parent's clock decides: a result that arrived 0.5 s after the previous one, for a call
+    # limited to 0.3 s, is a timeout even though the job reported a value (and claimed no time).
+    from execrl.sandbox.runner import RawRun
+    from execrl.sandbox.verdict import build_result
+
+    job = Job("def f():\n    return 1\n", CallTests("f", ((), ()), expected=(1, 1), call_timeouts_s=(0.3, 0.3)))
+    lines = [b'{"k":"loaded"}', b'{"k":"test","i":0,"dur":0,"vals":[1]}', b'{"k":"test","i":1,"dur":0,"vals":[1]}', b'{"k":"done","lines":[]}']
+    run = RawRun(lines, [10.0, 10.1, 10.6, 10.6], started=9.9, status=0)
+    run.first_arrival = {("loaded", -1): 10.0, ("test", 0): 10.1, ("test", 1): 10.6, ("done", -1): 10.6}
+    result = build_result(job, None, run)
+    assert [t.error_type for t in result.tests] == [None, "CallTimeout"]
+    assert result.status is Status.FAILED

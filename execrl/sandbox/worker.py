@@ -462,6 +462,7 @@ def _job_process(request: dict, prelude: CodeType | Exception, fds: list[int], c
     mib = 1 << 20
     cpu = int(limits["cpu_s"])
     _setrlimit("RLIMIT_CPU", cpu, cpu + 1)
+    _setrlimit("RLIMIT_AS", limits["memory_mb"] * mib)
     _setrlimit("RLIMIT_FSIZE", limits["file_size_mb"] * mib)
     _setrlimit("RLIMIT_NOFILE", limits["max_open_files"])
     _setrlimit("RLIMIT_CORE", 0)

@@ -8,8 +8,8 @@ export EXECRL_DATA_DIR ?= $(abspath ../shared/data)
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/install_torch.sh
-	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	  (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap)) ; } || \
+	@(command -v bwrap >/dev/null && ldconfig -p | grep -q libseccomp.so.2) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get install -y -qq bubblewrap libseccomp2 >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2)) ; } || \
 	  echo "note: bubblewrap not installed; the sandbox will run without namespaces (see README)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip

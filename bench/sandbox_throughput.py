@@ -147,7 +147,7 @@ def main() -> None:
     with Sandbox(workers=args.workers) as sandbox, ProcessPoolExecutor(args.workers) as procs, ThreadPoolExecutor(
         args.workers
     ) as threads:
-        isolation = "bubblewrap namespaces + rlimits + per-job uid" if sandbox.namespaces else "rlimits only"
+        isolation = ("bubblewrap namespaces + seccomp + rlimits + per-job uid" if sandbox.namespaces else "rlimits only") + ("" if sandbox.seccomp else ", no seccomp")
         for name, programs in loads.items():
             measured = measure(
                 {

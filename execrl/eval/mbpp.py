@@ -16,7 +16,7 @@ from typing import Any
 
 from execrl.eval.passk import mean_pass_at_k
 from execrl.eval.samples import LoadedSamples, Sample, coerce_samples, known_samples
-from execrl.sandbox import AssertTests, Job, JobResult, Limits, Sandbox, Status, default_sandbox
+from execrl.sandbox import AssertTests, Job, JobResult, Limits, SandboxBackend, Status, default_sandbox
 from execrl.tasks.mbpp import load_mbpp, load_sanitized_mbpp
 from execrl.tasks.types import Task
 
@@ -106,7 +106,7 @@ def judge_asserts(result: JobResult, statements: tuple[str, ...]) -> AssertVerdi
 def evaluate_mbpp(
     samples: LoadedSamples | Iterable[Sample | Mapping[str, Any]],
     data_dir: str | os.PathLike[str] | None = None,
-    sandbox: Sandbox | None = None,
+    sandbox: SandboxBackend | None = None,
     progress: bool = True,
     sanitized: bool = False,
     timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -135,8 +135,12 @@ def evaluate_mbpp(
             tests = AssertTests(task.challenge_asserts, task.test_setup)
             jobs.append(Job(code=program, tests=tests, limits=limits))
             owners.append((i, True))
-    results = sandbox.run(jobs, progress=progress, description=f"{name} samples")
-    verdicts = {owner: judge_asserts(r, job.tests.statements) for owner, r, job in zip(owners, results, jobs)}
+    # Each job judged as it finishes: only its verdict is kept.
+    judged = sandbox.run(
+        jobs, progress=progress, description=f"{name} samples",
+        reduce=lambda index, result: judge_asserts(result, jobs[index].tests.statements),
+    )  # fmt: skip
+    verdicts = dict(zip(owners, judged))
     report = MbppReport(results={}, dataset=name, problems=problems)
     for i, sample in enumerate(kept):
         result = MbppResult(sample.task_id, sample.program(""), verdicts[(i, False)], verdicts.get((i, True)))

@@ -20,7 +20,7 @@ from execrl.eval.mbppplus_oracle import OutputChecker
 from execrl.eval.passk import mean_pass_at_k
 from execrl.eval.samples import LoadedSamples, Sample, coerce_samples, known_samples
 from execrl.eval.scheduling import run_longest_first
-from execrl.sandbox import JobResult, Sandbox, Status, TestOutcome, default_sandbox
+from execrl.sandbox import JobResult, SandboxBackend, Status, TestOutcome, default_sandbox
 from execrl.tasks.mbppplus import MbppPlusDataset, load_mbppplus, task_number
 from execrl.tasks.mbppplus_fixups import serialize_failing_inputs
 from execrl.tasks.types import PlusTask
@@ -153,22 +153,25 @@ def judge_split(result: JobResult, task: PlusTask, split: Split, expected: Expec
 def evaluate_mbppplus(
     samples: LoadedSamples | Iterable[Sample | Mapping[str, Any]],
     data_dir: str | os.PathLike[str] | None = None,
-    sandbox: Sandbox | None = None,
+    sandbox: SandboxBackend | None = None,
     progress: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
     dataset: MbppPlusDataset | None = None,
+    reference_sandbox: SandboxBackend | None = None,
 ) -> MbppPlusReport:
     """Evaluate samples on MBPP+ (base and plus tests) with EvalPlus 0.3.1's verdicts.
 
     Tasks without samples are not evaluated; samples with unknown task ids or malformed records are
-    reported in ``report.problems`` and skipped. Expected outputs are computed once and cached.
+    reported in ``report.problems`` and skipped. Expected outputs are computed once and cached, by the
+    canonical solutions in ``reference_sandbox`` (default: a pool of their own, never the candidates').
+    Each job is judged as it finishes, and only its verdict is kept.
     """
     loaded = samples if isinstance(samples, LoadedSamples) else coerce_samples(samples)
     dataset = dataset if dataset is not None else load_mbppplus(data_dir)
     kept, problems = known_samples(loaded, dataset.tasks, "MBPP+")
     sandbox = sandbox if sandbox is not None else default_sandbox()
     store = ExpectedOutputStore(dataset, cache_dir)
-    store.ensure([s.task_id for s in kept], sandbox, progress)
+    store.ensure([s.task_id for s in kept], reference_sandbox, progress)
     expected = {task_id: store.get(task_id) for task_id in dict.fromkeys(s.task_id for s in kept)}
     digested = {(task_id, split): ref.digested(split) for task_id, ref in expected.items() for split in SPLITS}
 
@@ -179,12 +182,11 @@ def evaluate_mbppplus(
         for split in SPLITS:
             jobs.append(split_job(program, task, split, reference.times(split), digested[task.task_id, split]))
             weights.append(sum(reference.times(split)))
-    results = run_longest_first(sandbox, jobs, weights, progress, "MBPP+ samples")
-    verdicts = [
-        judge_split(results[2 * i + k], dataset.tasks[sample.task_id], split, expected[sample.task_id])
-        for i, sample in enumerate(kept)
-        for k, split in enumerate(SPLITS)
-    ]
+    def verdict(index: int, result: JobResult) -> SplitVerdict:
+        sample = kept[index // 2]
+        return judge_split(result, dataset.tasks[sample.task_id], SPLITS[index % 2], expected[sample.task_id])
+
+    verdicts = run_longest_first(sandbox, jobs, weights, progress, "MBPP+ samples", reduce=verdict)
 
     report = MbppPlusReport(results={}, dataset_hash=dataset.md5, problems=problems)
     for i, sample in enumerate(kept):

@@ -18,7 +18,7 @@ from execrl.cache import cache_dir
 from execrl.errors import ExecrlError
 from execrl.eval.mbppplus_jobs import SPLITS, inputs_of, is_digest, split_job
 from execrl.eval.scheduling import run_longest_first
-from execrl.sandbox import JobResult, Sandbox, Status
+from execrl.sandbox import JobResult, Sandbox, SandboxBackend, Status
 from execrl.tasks.mbppplus import MbppPlusDataset, task_number
 from execrl.tasks.types import PlusTask
 
@@ -72,10 +72,18 @@ class ExpectedOutputStore:
     def path(self, task_id: str) -> Path:
         return self.directory / f"{task_number(task_id)}.marshal"
 
-    def ensure(self, task_ids: list[str], sandbox: Sandbox, progress: bool = False) -> None:
-        """Compute and cache the expected outputs of the tasks in ``task_ids`` that are not cached yet."""
+    def ensure(self, task_ids: list[str], sandbox: SandboxBackend | None = None, progress: bool = False) -> None:
+        """Compute and cache the expected outputs of the tasks in ``task_ids`` that are not cached yet.
+
+        The canonical solutions run in ``sandbox``, by default a pool started for them alone: expected
+        values are never computed by a worker that also runs candidates.
+        """
         missing = [t for t in dict.fromkeys(task_ids) if not self.path(t).is_file()]
         if not missing:
+            return
+        if sandbox is None:
+            with Sandbox() as reference:
+                self.ensure(missing, reference, progress)
             return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

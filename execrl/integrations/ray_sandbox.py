@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from typing_extensions import Self
@@ -115,8 +115,16 @@ class RaySandbox:
 
     # -- running ------------------------------------------------------------------------------
 
-    def run(self, jobs: Sequence[Job], progress: bool = False, description: str = "running programs") -> list[JobResult]:
-        """Run every job on the cluster; results come back in input order.
+    def run(
+        self,
+        jobs: Sequence[Job],
+        progress: bool = False,
+        description: str = "running programs",
+        reduce: Callable[[int, JobResult], Any] | None = None,
+    ) -> list[Any]:
+        """Run every job on the cluster; results come back in input order (``reduce(index, result)``
+        applied to each as its chunk comes back, when given). A job's host-call service runs on the
+        actor; ``result.service`` is that copy, shipped back with the result.
 
         Safe to call from several threads at once: their chunks queue on the same actors.
         """
@@ -150,6 +158,8 @@ class RaySandbox:
                     chunk = [_lost(exc, attempt) for _ in range(count)]
                 else:
                     idle.append(actor)
+                if reduce is not None:
+                    chunk = [reduce(start + k, result) for k, result in enumerate(chunk)]
                 results[start : start + count] = chunk
                 for _ in range(count if bar is not None else 0):
                     bar.advance()

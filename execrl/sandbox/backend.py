@@ -6,8 +6,8 @@ process-wide default (``set_default_sandbox``) and every judge that calls ``defa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from execrl.sandbox.types import Job, JobResult
 
@@ -15,9 +15,14 @@ from execrl.sandbox.types import Job, JobResult
 @runtime_checkable
 class SandboxBackend(Protocol):
     def run(
-        self, jobs: Sequence[Job], progress: bool = False, description: str = "running programs"
-    ) -> list[JobResult]:
-        """Run every job; one result per job, in input order."""
+        self,
+        jobs: Sequence[Job],
+        progress: bool = False,
+        description: str = "running programs",
+        reduce: Callable[[int, JobResult], Any] | None = None,
+    ) -> list[Any]:
+        """Run every job; one result per job, in input order (``reduce(index, result)`` applied to each
+        as it finishes, when given)."""
         ...
 
     def close(self) -> None: ...

@@ -2,15 +2,18 @@
 
 With bubblewrap each worker gets its own network namespace (no network at all), PID and IPC
 namespaces, a read-only view of the operating system and the Python installation, a private
-``/tmp``, and nothing else of the host's file system (home directories, the project, other
-jobs' files). Running as root, every worker also gets a user id of its own for its jobs, which
-makes the process limit meaningful and lets the worker kill every process a job left behind.
+``/tmp``, nothing else of the host's file system (home directories, the project, other jobs'
+files), and the seccomp filter of :mod:`execrl.sandbox.seccomp`. Running as root, every job also
+gets a user id and an IPC namespace of its own, which makes the process limit meaningful, lets the
+worker kill every process a job left behind, and leaves no IPC object for a later job. Without
+bubblewrap the job loads the same seccomp filter itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import logging
 import os
 import secrets
@@ -19,6 +22,8 @@ import site
 import sys
 import tempfile
 from pathlib import Path
+
+from execrl.sandbox.seccomp import seccomp_program
 
 log = logging.getLogger(__name__)
 
@@ -59,20 +64,36 @@ class Isolation(str, enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class WorkerLaunch:
-    argv: list[str]
+    """How to start one worker: the command before the worker's own, and what it is told."""
+
+    prefix: list[str]  # bubblewrap and its arguments, or nothing
     env: dict[str, str]
     namespaces: bool
-    uid: int  # the user id jobs run as, or -1 to keep the worker's
+    uid_base: int  # jobs run as uid_base + (job number mod UID_BLOCK), or keep the worker's (-1)
     scratch: str  # where job directories go, as the worker sees it
     cleanup: str | None  # a host directory to remove when the worker ends
+    config: dict  # for the worker: scratch, per-job IPC namespace, seccomp in the job, unreachable paths
+    seccomp: bytes | None  # a BPF program for bubblewrap's --seccomp (namespaces only)
+
+    def argv(self, control_fd: int, seccomp_fd: int | None, output_fds: tuple[int, int]) -> list[str]:
+        config = {**self.config, "control_fd": control_fd, "output_fds": list(output_fds)}
+        prefix = list(self.prefix)
+        if seccomp_fd is not None:
+            prefix[1:1] = ["--seccomp", str(seccomp_fd)]
+        return [*prefix, sys.executable, *_WORKER, json.dumps(config)]
+
+
+UID_BLOCK = 1 << 16  # user ids per worker: a job's user id is not reused within 65536 jobs
 
 
 def per_job_user_available() -> bool:
     return os.geteuid() == 0
 
 
-def new_uid() -> int:
-    return _UID_BASE + secrets.randbelow(_UID_SPAN) if per_job_user_available() else -1
+def new_uid_base() -> int:
+    if not per_job_user_available():
+        return -1
+    return _UID_BASE + secrets.randbelow(_UID_SPAN // UID_BLOCK) * UID_BLOCK
 
 
 def bubblewrap_path() -> str | None:
@@ -80,7 +101,6 @@ def bubblewrap_path() -> str | None:
 
 
 def launch_with_namespaces(bwrap: str) -> WorkerLaunch:
-    uid = new_uid()
     args = [
         bwrap,
         "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
@@ -89,11 +109,20 @@ def launch_with_namespaces(bwrap: str) -> WorkerLaunch:
         "--dev", "/dev",
         "--proc", "/proc",
     ]  # fmt: skip
-    if os.geteuid() == 0:
-        # Root in the worker only to create job directories, change to the job's user id and
-        # clean up after it; every other capability is dropped.
+    root = os.geteuid() == 0
+    if root:
+        # Root in the worker only to create job directories, change to the job's user id, give each
+        # job an IPC namespace and clean up after it; every other capability is dropped.
         args += ["--cap-drop", "ALL"]
-        for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"):
+        for cap in (
+            "CAP_SETUID",
+            "CAP_SETGID",
+            "CAP_KILL",
+            "CAP_CHOWN",
+            "CAP_DAC_OVERRIDE",
+            "CAP_FOWNER",
+            "CAP_SYS_ADMIN",
+        ):
             args += ["--cap-add", cap]
     for entry in sorted(Path("/").iterdir()):
         if entry.name in _SYSTEM_DIRS or entry.is_symlink():
@@ -113,16 +142,43 @@ def launch_with_namespaces(bwrap: str) -> WorkerLaunch:
                 made.add(parent)
                 args += ["--perms", "0755", "--dir", str(parent)]
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--", sys.executable, *_WORKER, str(uid), "/tmp"]
-    return WorkerLaunch(args, dict(_ENV), True, uid, "/tmp", None)
+    args += ["--"]
+    program = seccomp_program()
+    config = {
+        "scratch": "/tmp",
+        "ipc_namespace": root and program is None,
+        "seccomp_hex": None,
+        "unreachable_paths": [],
+    }
+    return WorkerLaunch(args, dict(_ENV), True, new_uid_base(), "/tmp", None, config, program)
 
 
 def launch_without_namespaces() -> WorkerLaunch:
     scratch = tempfile.mkdtemp(prefix="execrl-sandbox-")
     os.chmod(scratch, 0o711)  # job users may enter their own directory, not list others
-    uid = new_uid()
-    argv = [sys.executable, *_WORKER, str(uid), scratch]
-    return WorkerLaunch(argv, dict(_ENV), False, uid, scratch, scratch)
+    root = per_job_user_available()
+    program = seccomp_program()
+    config = {
+        "scratch": scratch,
+        "ipc_namespace": root and program is None,
+        "seccomp_hex": program.hex() if program else None,
+        "unreachable_paths": [
+            str(p) for p in _python_paths() if root and p.is_dir() and not _reachable_by_others(p)
+        ],
+    }
+    return WorkerLaunch([], dict(_ENV), False, new_uid_base(), scratch, scratch, config, None)
+
+
+def _reachable_by_others(path: Path) -> bool:
+    """Whether a user with no special rights can traverse every directory down to ``path``."""
+    for directory in [*reversed(path.parents), path]:
+        try:
+            mode = directory.stat().st_mode
+        except OSError:
+            return False
+        if not mode & 0o001:
+            return False
+    return True
 
 
 def _python_paths() -> list[Path]:

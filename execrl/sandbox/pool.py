@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
-import json
 import os
 import pickle
 import queue
-import select
-import shutil
-import struct
-import subprocess
-import tempfile
 import threading
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from execrl.errors import ExecrlError
-from execrl.sandbox.asserts import AssertPlan, TestParseError, plan_assert
+from execrl.sandbox.asserts import (
+    JUDGE_FUNCTION,
+    JUDGE_PROGRAM,
+    AssertPlan,
+    TestParseError,
+    analyse_setup,
+    plan_assert,
+)
 from execrl.sandbox.backend import SandboxBackend
 from execrl.sandbox.isolation import (
+    UID_BLOCK,
     Isolation,
     WorkerLaunch,
     bubblewrap_path,
@@ -30,12 +31,11 @@ from execrl.sandbox.isolation import (
     launch_without_namespaces,
     per_job_user_available,
 )
-from execrl.sandbox.types import AssertTests, CallTests, Job, JobResult, Status
-from execrl.sandbox.verdict import build_result, cpu_seconds
-from execrl.sandbox.worker import write_job
+from execrl.sandbox.runner import JobSpec, WorkerDied, WorkerProcess
+from execrl.sandbox.seccomp import seccomp_program
+from execrl.sandbox.types import AssertTests, CallTests, Job, JobResult, Limits, Status
+from execrl.sandbox.verdict import IsolatedTest, build_result, cpu_seconds, wire_test_count
 
-_START_TIMEOUT_S = 30.0
-_SLACK_S = 30.0  # how long past a job's own timeout a silent worker is given before it is replaced
 _warned: set[str] = set()
 
 
@@ -47,77 +47,6 @@ def _warn_once(key: str, message: str) -> None:
     if key not in _warned:
         _warned.add(key)
         warnings.warn(message, RuntimeWarning, stacklevel=3)
-
-
-class _WorkerDied(Exception):
-    pass
-
-
-class _WorkerProcess:
-    """One worker: a process that forks a child per job, speaking frames over its stdin/stdout."""
-
-    def __init__(self, launch: WorkerLaunch) -> None:
-        self.launch = launch
-        self._stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            launch.argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            env=launch.env,
-            close_fds=True,
-            start_new_session=True,
-        )
-        try:
-            ready = self._read(time.monotonic() + _START_TIMEOUT_S)
-        except _WorkerDied:
-            self.close()
-            raise
-        if not isinstance(ready, dict) or not ready.get("ready"):
-            self.close()
-            raise _WorkerDied(f"worker did not start: {self.stderr_tail()}")
-
-    def stderr_tail(self) -> str:
-        self._stderr.seek(0)
-        return self._stderr.read()[-2000:].decode("utf-8", "replace").strip() or "(no output)"
-
-    def _read(self, deadline: float) -> Any:
-        fd = self.proc.stdout.fileno()
-        header = self._read_exact(fd, 4, deadline)
-        payload = self._read_exact(fd, struct.unpack(">I", header)[0], deadline)
-        return json.loads(payload.decode("utf-8", "surrogatepass"))
-
-    def _read_exact(self, fd: int, n: int, deadline: float) -> bytes:
-        chunks: list[bytes] = []
-        while n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-                raise _WorkerDied("worker did not answer in time")
-            chunk = os.read(fd, min(n, 1 << 20))
-            if not chunk:
-                raise _WorkerDied(f"worker exited: {self.stderr_tail()}")
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
-
-    def execute(self, payload: bytes, timeout_s: float) -> dict[str, Any]:
-        try:
-            write_job(self.proc.stdin.fileno(), payload)
-        except (BrokenPipeError, OSError) as exc:
-            raise _WorkerDied(f"worker is gone: {exc}") from exc
-        return self._read(time.monotonic() + timeout_s)
-
-    def close(self) -> None:
-        try:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
-        self._stderr.close()
-        if self.launch.cleanup:
-            shutil.rmtree(self.launch.cleanup, ignore_errors=True)
 
 
 class Sandbox:
@@ -133,13 +62,20 @@ class Sandbox:
         self._launch = self._choose_launch()
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._slots: list[threading.Thread] = []
-        self._workers: list[_WorkerProcess | None] = [None] * self.size  # slot -> its worker, for inspection
+        self._workers: list[WorkerProcess | None] = [None] * self.size  # slot -> its worker, for inspection
         self._lock = threading.Lock()
         self._closed = False
-        self.job_uids: set[int] = set()  # the user ids this sandbox's jobs have run as (root only)
+        self.job_uids = UidBlocks()  # the user ids this sandbox's jobs run as (root only)
 
     def _choose_launch(self) -> Callable[[], WorkerLaunch]:
         self.namespaces = False  # whether workers run in bubblewrap namespaces
+        self.seccomp = seccomp_program() is not None  # whether jobs run under the seccomp filter
+        if not self.seccomp:
+            _warn_once(
+                "seccomp",
+                "execrl sandbox: libseccomp is not installed, so jobs run WITHOUT the seccomp filter (keyrings, "
+                "System V and POSIX IPC, ptrace and the other denied system calls stay open): apt-get install libseccomp2",
+            )
         if not per_job_user_available():
             _warn_once(
                 "uid",
@@ -152,8 +88,8 @@ class Sandbox:
         problem = "bubblewrap (bwrap) is not installed" if bwrap is None else None
         if bwrap is not None:
             try:
-                probe = _WorkerProcess(launch_with_namespaces(bwrap))
-            except (_WorkerDied, OSError) as exc:
+                probe = WorkerProcess(launch_with_namespaces(bwrap))
+            except (WorkerDied, OSError) as exc:
                 problem = f"bubblewrap could not start a worker ({exc})"
             else:
                 probe.close()
@@ -188,19 +124,24 @@ class Sandbox:
             if item is None:
                 break
             try:
-                result, self._workers[slot] = self._run_one(self._workers[slot], item.job, item.payload, item.plans)
+                result = _Slot(self, slot).run(item.job, item.prepared)
             except Exception as exc:  # noqa: BLE001 - e.g. a worker that cannot start: the job says so
-                result = JobResult(Status.CRASHED, error_type=type(exc).__name__, error_message=str(exc))
+                result = JobResult(
+                    Status.CRASHED,
+                    error_type=type(exc).__name__,
+                    error_message=str(exc),
+                    service=item.job.service,
+                )
             item.done(result)
         worker = self._workers[slot]
         if worker is not None:
             worker.close()
             self._workers[slot] = None
 
-    def _start_worker(self) -> _WorkerProcess:
-        worker = _WorkerProcess(self._launch())
-        if worker.launch.uid >= 0:
-            self.job_uids.add(worker.launch.uid)
+    def _start_worker(self) -> WorkerProcess:
+        worker = WorkerProcess(self._launch())
+        if worker.launch.uid_base >= 0:
+            self.job_uids.add_block(worker.launch.uid_base)
         return worker
 
     def close(self) -> None:
@@ -222,90 +163,164 @@ class Sandbox:
 
     # -- running ------------------------------------------------------------------------------
 
-    def run(self, jobs: Sequence[Job], progress: bool = False, description: str = "running programs") -> list[JobResult]:
+    def run(
+        self,
+        jobs: Sequence[Job],
+        progress: bool = False,
+        description: str = "running programs",
+        reduce: Callable[[int, JobResult], Any] | None = None,
+    ) -> list[Any]:
         """Run every job; results come back in input order. A slow job holds up only its own worker.
 
+        ``reduce(index, result)``, when given, is called in this thread as each job finishes, and the
+        list holds what it returns: the result (and its values) can then be dropped at once, instead
+        of every job's values staying in memory until the last job ends.
         Safe to call from several threads at once: their jobs share the workers.
         """
         prepared = [_prepare(job) for job in jobs]
         self._start_slots()
-        results: list[JobResult | None] = [None] * len(jobs)
-        finished = threading.Semaphore(0)
+        results: list[Any] = [None] * len(jobs)
+        finished: queue.SimpleQueue[tuple[int, JobResult]] = queue.SimpleQueue()
         bar = _ProgressBar(len(jobs), description) if progress else None
-
-        def recorder(index: int) -> Callable[[JobResult], None]:
-            def done(result: JobResult) -> None:
-                results[index] = result
-                if bar is not None:
-                    bar.advance()
-                finished.release()
-
-            return done
-
-        for index, (job, (payload, plans)) in enumerate(zip(jobs, prepared)):
-            self._queue.put(_Item(job, payload, plans, recorder(index)))
+        for index, (job, ready) in enumerate(zip(jobs, prepared)):
+            self._queue.put(_Item(job, ready, lambda result, index=index: finished.put((index, result))))
         try:
             for _ in jobs:
-                finished.acquire()
+                index, result = finished.get()
+                results[index] = result if reduce is None else reduce(index, result)
+                del result
+                if bar is not None:
+                    bar.advance()
         finally:
             if bar is not None:
                 bar.close()
-        return results  # type: ignore[return-value]
+        return results
 
-    def _run_one(
-        self, worker: _WorkerProcess | None, job: Job, payload: bytes, plans: list[AssertPlan] | None
-    ) -> tuple[JobResult, _WorkerProcess | None]:
+
+class UidBlocks:
+    """The user ids a sandbox's jobs run as: one block of UID_BLOCK ids per worker it started."""
+
+    def __init__(self) -> None:
+        self._bases: set[int] = set()
+
+    def add_block(self, base: int) -> None:
+        self._bases.add(base)
+
+    def __contains__(self, uid: object) -> bool:
+        return isinstance(uid, int) and any(base <= uid < base + UID_BLOCK for base in self._bases)
+
+    def __bool__(self) -> bool:
+        return bool(self._bases)
+
+
+class _Slot:
+    """One slot's worker running one job, with the judge and isolated runs an assert job needs."""
+
+    def __init__(self, sandbox: Sandbox, slot: int) -> None:
+        self.sandbox, self.slot = sandbox, slot
+
+    def _execute(self, spec: JobSpec):
         for attempt in range(2):
+            worker = self.sandbox._workers[self.slot]
             if worker is None:
-                worker = self._start_worker()
+                worker = self.sandbox._workers[self.slot] = self.sandbox._start_worker()
             try:
-                raw = worker.execute(payload, job.limits.timeout_s + _SLACK_S)
-            except _WorkerDied as exc:
+                run = worker.execute(spec)
+            except (WorkerDied, OSError) as exc:
                 worker.close()
-                worker = None
+                self.sandbox._workers[self.slot] = None
                 if attempt == 1:
-                    return JobResult(Status.CRASHED, error_type="WorkerDied", error_message=str(exc)), None
+                    raise WorkerDied(str(exc)) from exc
                 continue
-            return build_result(job, plans, raw, job.limits.file_size_mb << 20), worker
+            if not run.clean:
+                # A leftover the worker could not kill or a directory it could not remove: start afresh.
+                worker.close()
+                self.sandbox._workers[self.slot] = None
+            return run
         raise AssertionError("unreachable")
+
+    def run(self, job: Job, prepared: _Prepared) -> JobResult:
+        try:
+            raw = self._execute(prepared.spec)
+        except WorkerDied as exc:
+            return JobResult(
+                Status.CRASHED, error_type="WorkerDied", error_message=str(exc), service=job.service
+            )
+        return build_result(job, prepared.plans, raw, self._judge(job), self._isolated(job))
+
+    def _judge(self, job: Job) -> Callable[[str, tuple[str, ...], list], list | None]:
+        def judge(setup: str, modules: tuple[str, ...], items: list) -> list | None:
+            limits = Limits(timeout_s=job.limits.timeout_s, memory_mb=max(job.limits.memory_mb, 1024))
+            judge_job = Job(
+                JUDGE_PROGRAM, CallTests(JUDGE_FUNCTION, ((setup, list(modules), items),)), limits
+            )
+            result = self.run(judge_job, _prepare(judge_job))
+            if result.status is not Status.PASSED or type(result.tests[0].value) is not list:
+                return None
+            return result.tests[0].value
+
+        return judge
+
+    def _isolated(self, job: Job) -> Callable[[AssertPlan], JobResult]:
+        def isolated(plan: AssertPlan) -> JobResult:
+            assert isinstance(job.tests, AssertTests)
+            alone = dataclasses.replace(
+                job, tests=IsolatedTest(plan.statement, job.tests.setup), trace_lines=False, service=None
+            )
+            return self.run(alone, _prepare(alone))
+
+        return isolated
+
+
+@dataclasses.dataclass(frozen=True)
+class _Prepared:
+    spec: JobSpec
+    plans: list[AssertPlan] | None
 
 
 @dataclasses.dataclass(frozen=True)
 class _Item:
     job: Job
-    payload: bytes
-    plans: list[AssertPlan] | None
+    prepared: _Prepared
     done: Callable[[JobResult], None]
 
 
-def _prepare(job: Job) -> tuple[bytes, list[AssertPlan] | None]:
-    """The job as the worker receives it, and the assert plans the verdict needs."""
+_MESSAGE_SLACK = 64  # messages beyond one per test that an honest job may send (loaded, done, errors)
+
+
+def _prepare(job: Job) -> _Prepared:
+    """The job as its process receives it (never an expected value), and what the parent keeps."""
     limits = job.limits
-    payload: dict[str, Any] = {
-        "prelude": job.prelude,
-        "trace": job.trace_lines,
-        "limits": {
-            "timeout_s": limits.timeout_s,
-            "cpu_s": cpu_seconds(limits),
-            "memory_mb": limits.memory_mb,
-            "file_size_mb": limits.file_size_mb,
-            "max_processes": limits.max_processes,
-            "max_open_files": limits.max_open_files,
-            "output_capture_bytes": limits.output_capture_bytes,
-        },
-        "tests": None,
+    wire_limits = {
+        "cpu_s": cpu_seconds(limits),
+        "memory_mb": limits.memory_mb,
+        "file_size_mb": limits.file_size_mb,
+        "max_processes": limits.max_processes,
+        "max_open_files": limits.max_open_files,
+        "output_capture_bytes": limits.output_capture_bytes,
     }
-    payload["code"] = job.code  # bytes too: the child compiles them, bad UTF-8 is a syntax error
+    # The code travels as given, bytes too: the job compiles it, and bad UTF-8 is a syntax error.
+    payload: dict[str, Any] = {
+        "code": job.code,
+        "trace": job.trace_lines,
+        "tests": None,
+        "service": job.service is not None,
+    }
     plans = None
+    call_limits = None
     tests = job.tests
     if isinstance(tests, AssertTests):
         plans = []
+        setup = analyse_setup(tests.setup)
         for statement in tests.statements:
             try:
-                plans.append(plan_assert(statement))
+                plans.append(plan_assert(statement, setup))
             except TestParseError as exc:
-                plans.append(AssertPlan("invalid", (str(exc),)))
-        payload["tests"] = {"kind": "assert", "setup": tests.setup, "items": [p.to_wire() for p in plans]}
+                plans.append(AssertPlan(statement, "invalid", reason=str(exc)))
+        items = [[chain.to_wire() for chain in plan.chains] for plan in plans if plan.mode == "split"]
+        payload["tests"] = {"kind": "assert", "setup": tests.setup, "items": items}
+    elif isinstance(tests, IsolatedTest):
+        payload["tests"] = {"kind": "statement", "setup": tests.setup, "src": tests.statement}
     elif isinstance(tests, CallTests):
         inputs = [tuple(args) for args in tests.inputs]
         timeouts = list(tests.call_timeouts_s) if tests.call_timeouts_s is not None else None
@@ -313,11 +328,31 @@ def _prepare(job: Job) -> tuple[bytes, list[AssertPlan] | None]:
             raise ExecrlError("CallTests.call_timeouts_s must give one limit per input")
         if tests.expected is not None and len(tests.expected) != len(inputs):
             raise ExecrlError("CallTests.expected must give one value per input")
-        payload["tests"] = {"kind": "call", "function": tests.function, "inputs": inputs, "timeouts": timeouts}
+        payload["tests"] = {
+            "kind": "call",
+            "function": tests.function,
+            "inputs": inputs,
+            "timeouts": timeouts,
+        }
+        call_limits = tuple(timeouts) if timeouts is not None else None
     try:
-        return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL), plans
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
         raise ExecrlError(f"a job's inputs must be picklable values: {exc}") from exc
+    messages = wire_test_count(job, plans) + _MESSAGE_SLACK
+    spec = JobSpec(
+        payload=data,
+        prelude=job.prelude,
+        limits=wire_limits,
+        timeout_s=limits.timeout_s,
+        call_limits=call_limits,
+        result_bytes=limits.result_mb << 20,
+        max_lines=messages + (limits.max_host_calls if job.service is not None else 0),
+        service=job.service,
+        max_host_calls=limits.max_host_calls,
+        host_call_bytes=limits.host_call_bytes,
+    )
+    return _Prepared(spec, plans)
 
 
 class _ProgressBar:

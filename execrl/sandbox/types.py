@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,15 +33,23 @@ class Limits:
     max_processes: int = 32  # processes and threads of the job (RLIMIT_NPROC, per-job user id)
     max_open_files: int = 64
     output_capture_bytes: int = 16_384  # how much of stdout/stderr comes back
+    # The most the job's report (its values, errors, messages) may take once decoded in the parent,
+    # estimated before decoding; over it the job is OUTPUT_EXCEEDED.
+    result_mb: int = 256
+    max_host_calls: int = 100_000  # host calls a job with a service may make
+    host_call_bytes: int = 1 << 20  # the largest host-call request, as sent
 
 
 @dataclass(frozen=True)
 class AssertTests:
-    """Test statements run after the candidate, in its namespace (MBPP-style ``assert`` lines).
+    """Test statements run after the candidate (MBPP-style ``assert`` lines).
 
-    A comparison (``assert f(x) == y``, ``<``, ``in``, ...) has its operands computed in the child
-    and compared here, in the parent, as plain data; any other assert has its value brought back
-    and tested for truth here. ``setup`` runs after the candidate and before the tests.
+    Each assert is split in the parent (execrl/sandbox/asserts.py): only its candidate-side
+    expressions (``f(x)``) run in the job, whose values come back as plain data; the rest of the
+    assert (``== [1, 2]``, ``math.isclose(..., 3.0)``) is evaluated in the parent, or in a judge
+    process that never ran candidate code. ``setup`` runs in the job after the candidate and before
+    the tests (it may build inputs from the candidate's classes), and in the judge when the expected
+    side needs its names. A statement that cannot be split runs alone in a fresh process.
     """
 
     statements: tuple[str, ...]
@@ -51,12 +60,13 @@ class AssertTests:
 class CallTests:
     """Calls of the candidate's ``function`` with each argument list in ``inputs``.
 
-    Inputs may be any picklable values (they travel from this trusted process to the worker
-    pickled); return values come back as data (``TestOutcome.value``). If ``expected`` is given, the test
-    passes when the value equals it (``==`` on plain data, in the parent); otherwise it passes when
-    the call returns without an exception and the caller compares the values itself.
-    ``call_timeouts_s`` gives each call its own time limit (over it, that call fails with
-    ``CallTimeout``); state persists across the calls, as in one process.
+    Inputs may be any picklable values (they travel from this trusted process to the job pickled);
+    return values come back as data (``TestOutcome.value``). ``expected`` never leaves the parent:
+    if given, the test passes when the value equals it (``==`` on plain data, here); otherwise it
+    passes when the call returns without an exception and the caller compares the values itself.
+    ``call_timeouts_s`` gives each call its own time limit, measured and enforced by the parent
+    (over it, that call fails with ``CallTimeout``, and a job that does not stop is killed);
+    state persists across the calls, as in one process.
     """
 
     function: str
@@ -70,7 +80,15 @@ class Job:
     """A candidate program and what to do with it.
 
     ``prelude`` runs first in the same namespace (imports, an API the program calls); errors are
-    only ever located in ``code``, whose line numbers are the candidate's own.
+    only ever located in ``code``, whose line numbers are the candidate's own. A prelude is harness
+    code: the worker may compile it once for many jobs, so it must hold nothing a job may not see.
+
+    ``service``: a host-call handler that stays in the parent (it is never sent to the worker). Code
+    in the job calls ``_execrl_host_call(request)`` with plain data; the parent decodes the request
+    as untrusted data, calls ``service(request)`` and sends back its return value (plain data), or
+    makes the call raise ``HostCallError`` in the job when the request is refused or the service
+    raises. ``JobResult.service`` is the handler after the job, so its state (a trace, a world) is
+    what the job asked for, read from the parent's side. See docs/sandbox.md.
     """
 
     code: str | bytes
@@ -78,6 +96,7 @@ class Job:
     limits: Limits = field(default_factory=Limits)
     prelude: str = ""
     trace_lines: bool = False
+    service: Callable[[Any], Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,9 @@ class JobResult:
     stderr: str = ""
     cpu_s: float = 0.0
     wall_s: float = 0.0
+    service: Any = field(
+        default=None, compare=False, repr=False
+    )  # the job's host-call handler, after the job
 
     @property
     def passed(self) -> bool:

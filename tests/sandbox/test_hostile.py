@@ -1,4 +1,6 @@
-"""Hostile programs: each gets the right verdict, and the host and the sandbox are unharmed."""
+"""Hostile programs: each gets one exact verdict, and the host and the pool are unharmed afterwards
+(checked after every test by the autouse fixture: no process, IPC object, key or host file left, and
+the pool still passes a correct program)."""
 
 from __future__ import annotations
 
@@ -14,28 +16,22 @@ import pytest
 
 from execrl.sandbox import AssertTests, CallTests, Job, Limits, Sandbox, Status
 
+from sandbox_host import HostState
+
 FAST = Limits(timeout_s=2.0)
-
-
-def _alive_as(uids: set[int]) -> list[int]:
-    """Processes on the host running as one of ``uids``."""
-    alive = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                status = Path(f"/proc/{entry}/status").read_text()
-            except OSError:
-                continue
-            uid = int(status.split("Uid:")[1].split()[0])
-            if uid in uids:
-                alive.append(int(entry))
-    return alive
 
 
 @pytest.fixture(scope="module")
 def sandbox():
     with Sandbox(workers=2) as sb:
         yield sb
+
+
+@pytest.fixture(autouse=True)
+def unharmed(sandbox):
+    before = HostState()
+    yield
+    before.check(sandbox)
 
 
 def run(sandbox: Sandbox, code: str | bytes, tests=None, limits: Limits = FAST, **kw):
@@ -46,15 +42,7 @@ def run(sandbox: Sandbox, code: str | bytes, tests=None, limits: Limits = FAST, 
 
 
 def assert_healthy(sandbox: Sandbox) -> None:
-    """The pool still runs a normal job correctly, and no job process outlived its job."""
-    result = run(sandbox, "def f(x):\n    return x * 2\n", AssertTests(("assert f(21) == 42",)))
-    assert result.status is Status.PASSED, result
-    if os.geteuid() == 0:
-        deadline = time.monotonic() + 2
-        while _alive_as(sandbox.job_uids) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert sandbox.job_uids and _alive_as(sandbox.job_uids) == []
-
+    """Kept for the tests' readability; the autouse fixture checks the host and the pool after each test."""
 
 
 # --- runaway time ------------------------------------------------------------------------------
@@ -114,7 +102,9 @@ def test_very_slow_import(sandbox):
         f.write("import time\\ntime.sleep(30)\\n")
     import slowmod
     """
-    assert run(sandbox, code, limits=Limits(timeout_s=1.0)).status is Status.TIMEOUT
+    result = run(sandbox, code, limits=Limits(timeout_s=1.0))
+    assert result.status is Status.TIMEOUT
+    assert result.wall_s < 5
     assert_healthy(sandbox)
 
 
@@ -122,17 +112,27 @@ def test_very_slow_import(sandbox):
 
 
 def test_fork_bomb(sandbox):
+    # Children hold their process slot; the process limit (per job user id) stops the bomb at exactly
+    # max_processes processes of the job, the job's own included.
     code = """
-    import os
-    while True:
+    import os, time
+    n = 0
+    while n < 500:
         try:
-            os.fork()
+            pid = os.fork()
         except OSError:
-            pass
+            break
+        if pid == 0:
+            time.sleep(100)
+            os._exit(0)
+        n += 1
+    def f():
+        return n
     """
-    result = run(sandbox, code, limits=Limits(timeout_s=2.0, max_processes=16))
-    assert result.status in (Status.TIMEOUT, Status.RUNTIME_ERROR)
-    assert_healthy(sandbox)
+    result = run(sandbox, code, CallTests("f", ((),)), limits=Limits(timeout_s=10.0, max_processes=16))
+    assert result.status is Status.PASSED
+    if os.geteuid() == 0:
+        assert result.tests[0].value == 15
 
 
 def test_thread_bomb(sandbox):
@@ -145,9 +145,8 @@ def test_thread_bomb(sandbox):
         threads.append(t)
     """
     result = run(sandbox, code, limits=Limits(timeout_s=3.0, max_processes=16))
-    assert result.status in (Status.RUNTIME_ERROR, Status.MEMORY_EXCEEDED)
-    assert result.error_type in ("RuntimeError", "MemoryError")
-    assert_healthy(sandbox)
+    assert result.status is Status.RUNTIME_ERROR
+    assert (result.error_type, result.error_message) == ("RuntimeError", "can't start new thread")
 
 
 def test_background_process_outliving_the_job_is_killed(sandbox, tmp_path):
@@ -217,8 +216,10 @@ def test_unbounded_recursion_with_raised_limit_crashes_cleanly(sandbox):
         return r(n + 1) + 1
     r(0)
     """
-    result = run(sandbox, code, limits=Limits(timeout_s=5.0, memory_mb=256))
-    assert result.status in (Status.CRASHED, Status.MEMORY_EXCEEDED, Status.RUNTIME_ERROR, Status.TIMEOUT)
+    result = run(sandbox, code, limits=Limits(timeout_s=60.0, memory_mb=128))
+    # CPython 3.11 raises SystemError when it cannot allocate a frame; later versions MemoryError
+    assert result.status is Status.RUNTIME_ERROR
+    assert result.error_type in ("SystemError", "MemoryError", "RecursionError")
     assert_healthy(sandbox)
 
 
@@ -235,15 +236,17 @@ def test_deep_recursion(sandbox):
 
 def test_memory_bomb(sandbox):
     code = "chunks = []\nwhile True:\n    chunks.append(bytearray(50 * 2**20))\n"
-    result = run(sandbox, code, limits=Limits(timeout_s=5.0, memory_mb=512))
+    result = run(sandbox, code, limits=Limits(timeout_s=60.0, memory_mb=512))
     assert result.status is Status.MEMORY_EXCEEDED
     assert result.error_line == 3
     assert_healthy(sandbox)
 
 
 def test_single_huge_allocation(sandbox):
-    result = run(sandbox, "x = bytearray(10**11)\n", limits=Limits(memory_mb=512))
+    # 1 GiB fits in this machine's memory: only the address-space limit (256 MiB) refuses it.
+    result = run(sandbox, "x = bytearray(2**30)\n", limits=Limits(memory_mb=256))
     assert result.status is Status.MEMORY_EXCEEDED
+    assert result.error_line == 1
 
 
 def test_stdout_flood(sandbox):
@@ -397,9 +400,9 @@ def test_loopback_socket_to_the_host(sandbox):
     thread.start()
     thread.join()
     server.close()
-    if sandbox.namespaces:
-        assert result.tests[0].value == "ConnectionRefusedError"
-        assert accepted == []
+    assert sandbox.namespaces, "this test is about the network namespace"
+    assert result.tests[0].value == "ConnectionRefusedError"
+    assert accepted == []
 
 
 def test_outside_network(sandbox):
@@ -549,7 +552,7 @@ def test_closing_the_result_pipe(sandbox):
         return 1
     """
     result = run(sandbox, code, AssertTests(("assert f() == 1",)))
-    assert result.status is not Status.PASSED
+    assert result.status is Status.FAILED and result.error_type == "EarlyExit"
 
 
 def test_hostile_exception_str(sandbox):
@@ -594,7 +597,7 @@ def test_one_megabyte_line(sandbox):
 def test_deeply_nested_expression(sandbox):
     code = "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
     result = run(sandbox, code)
-    assert result.status in (Status.SYNTAX_ERROR, Status.RUNTIME_ERROR, Status.MEMORY_EXCEEDED)
+    assert result.status is Status.SYNTAX_ERROR and "parenthes" in result.error_message
     assert_healthy(sandbox)
 
 

@@ -131,3 +131,11 @@ def test_a_new_estimator_is_registered_without_touching_the_others() -> None:
         del ESTIMATORS[name]
     with pytest.raises(ValueError, match="known: gae"):
         estimate(name, batch([[0.0]], [[1]], [0]))
+
+
+def test_the_worked_example_of_docs_training_md() -> None:
+    rewards = [[0.75, 0.75, 0.0, 0.0], [0.375] * 4]
+    mask = [[1, 1, 0, 0], [1, 1, 1, 1]]
+    close(estimate("rloo", batch(rewards, mask, [0, 0])).advantages, [[0.0, -0.75, 0.0, 0.0], [0.0, -0.375, -0.75, -1.125]])
+    failed = estimate("rloo", batch([[0.75, 0.75, 0.0, 0.0], [0.0] * 4], mask, [0, 0])).advantages
+    close(failed[0], [1.5, 0.75, 0.0, 0.0])

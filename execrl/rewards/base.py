@@ -2,6 +2,11 @@
 
 A judge kind is added by decorating its factory with ``register_judge``; modules in
 ``execrl/rewards/judges/`` are imported on first lookup, so a new file there is all it takes.
+
+A response must only ever affect its own score: a judge that cannot judge one response (its tool
+crashed or skipped the file, a ``RecursionError`` on deeply nested code, ...) gives that response its
+``failure_score`` with a finding (``failed``), and ``RewardFormula`` enforces the same for judges that
+raise instead.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from execrl.errors import ExecrlError
-from execrl.records import JudgeResult
+from execrl.records import Finding, JudgeResult
 from execrl.rewards.extract import DEFAULT_MAX_CHARS, ExtractedCode, extract_code
 
 
@@ -61,9 +66,33 @@ class Candidate:
 
 
 class Judge(Protocol):
-    """Scores a batch: one ``JudgeResult`` per candidate, in order, with findings as response spans."""
+    """Scores a batch: one ``JudgeResult`` per candidate, in order, with findings as response spans.
+
+    A judge whose worst score is not 0.0 says so in a ``failure_score`` attribute: the score of a
+    response it could not judge (see ``failure_score``).
+    """
 
     def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]: ...
+
+
+JUDGE_ERROR = "judge-error"  # the rule of the finding on a response its judge could not judge
+
+
+def failure_score(judge: Judge) -> float:
+    """The score ``judge`` gives a response it could not judge: its worst, 0.0 unless it says otherwise."""
+    return float(getattr(judge, "failure_score", 0.0))
+
+
+def failed(candidate: Candidate, score: float, reason: str, rule: str = JUDGE_ERROR) -> JudgeResult:
+    """The verdict on a response its judge could not judge: ``score``, and a finding over all the code."""
+    start, end = candidate.extracted.code_span()
+    return JudgeResult(score, (Finding(start, end, 1.0, rule, reason),), error=reason)
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message`` of an exception, the message cut to 300 characters."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message[:300]}" if message else type(exc).__name__
 
 
 class JudgeSettings(BaseModel):

@@ -28,7 +28,7 @@ from execrl.records import Finding
 DEFAULT_MAX_CHARS = 20_000
 PYTHON_TAGS = frozenset({"", "python", "py", "python3", "py3"})
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's tokenizer and Ruff both count as a new line
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's tokenizer and Ruff both count as a new line
 _FENCE = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})[ \t]*([^\s`]*)")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # A prose line: optional list marker, then two words, the first not a Python keyword (checked apart).
@@ -71,7 +71,7 @@ class ExtractedCode:
     def _lines(self) -> list[tuple[int, int]]:
         """Each line's first offset and the offset of its line break (or of the code's end)."""
         lines, start = [], 0
-        for brk in _LINE_BREAK.finditer(self.code):
+        for brk in LINE_BREAK.finditer(self.code):
             lines.append((start, brk.start()))
             start = brk.end()
         lines.append((start, len(self.code)))
@@ -225,7 +225,7 @@ def _fenced_blocks(text: str) -> list[tuple[int, int]] | None:
 
 def _plain_code_bounds(text: str) -> tuple[int, int]:
     """The whole text, minus leading/trailing prose and blank lines when the whole does not compile."""
-    if _compiles(text):
+    if compiles(text):
         return 0, len(text)
     lines, pos = [], 0
     for line in text.splitlines(keepends=True):
@@ -247,12 +247,13 @@ def _is_prose_or_blank(line: str) -> bool:
     if line[0] in " \t":
         return False
     match = _PROSE.match(line)
-    return bool(match) and match.group(1) not in _KEYWORDS and not _compiles(line)
+    return bool(match) and match.group(1) not in _KEYWORDS and not compiles(line)
 
 
-def _compiles(source: str) -> bool:
+def compiles(source: str) -> bool:
+    """Whether CPython compiles ``source``; never raises (deep nesting, null bytes: False)."""
     try:
         compile(source, "<response>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, UnicodeError):
+    except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError):
         return False
     return True

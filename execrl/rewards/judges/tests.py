@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pydantic import Field, PositiveFloat
 
 from execrl.records import Finding, JudgeResult
-from execrl.rewards.base import Candidate, JudgeSettings, register_judge
+from execrl.rewards.base import Candidate, JudgeSettings, describe, failed, register_judge
 from execrl.rewards.extract import ExtractedCode
 from execrl.sandbox import AssertTests, Job, JobResult, Limits, Status, default_sandbox
 
@@ -61,7 +61,10 @@ class TestsJudge:
             if i not in ran:
                 results.append(JudgeResult(0.0, invalid))
                 continue
-            results.append(self._result(candidate, valid, invalid, ran[i]))
+            try:
+                results.append(self._result(candidate, valid, invalid, ran[i]))
+            except Exception as exc:  # whatever it is, it is this response's alone
+                results.append(failed(candidate, 0.0, f"judging the test results failed: {describe(exc)}"))
         return results
 
     def _result(
@@ -107,7 +110,7 @@ def _plan(candidate: Candidate) -> tuple[list[tuple[str, ast.Module]], tuple[Fin
         try:
             tree = ast.parse(statement)
             problem = "" if tree.body else "it is empty"
-        except (SyntaxError, ValueError) as exc:
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             problem = f"it does not parse: {exc}"
         if problem:
             start, end = candidate.extracted.code_span()
@@ -123,7 +126,7 @@ def _definitions(code: str) -> dict[str, tuple[int, int]]:
     """Top-level function and class names -> their first and last lines."""
     try:
         tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep to parse: no definitions
         return {}
     return {
         node.name: (node.lineno, node.end_lineno or node.lineno)

@@ -188,3 +188,39 @@ def test_one_poison_response_leaves_the_other_63_exactly_as_they_were(default_fo
         assert [(c.name, c.result) for c in got.components] == [(c.name, c.result) for c in want.components]
     # and the poison gets no more than an honest program that does not compile, or a wrong one
     assert scored[at].total <= (0.0 if name in COMPILES else -1.0)
+
+
+# -- the robot judge: a program that replaces the simulator's entry function ------------------------------
+
+ROBOT_POISON = {
+    "empty_report": 'def task_program():\n    say("done")\n\ndef _execrl_run_robot(state, timeout_s):\n    return {}\n',
+    "not_a_report": "def task_program():\n    pass\n\n_execrl_run_robot = lambda state, timeout_s: 'success'\n",
+    "bad_trace": (
+        "def task_program():\n    pass\n\ndef _execrl_run_robot(state, timeout_s):\n"
+        "    return {'status': 'success', 'trace': 5, 'error_type': None, 'error_message': None, 'error_line': None}\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def robot_batch() -> tuple[RewardFormula, list[Candidate], list]:
+    from execrl.tasks.robot_gen import generate_robot_tasks
+
+    formula = RewardFormula(parse_config({"judges": {"syntax": {}, "simulator": {"settings": {"states": 1}}}}))
+    tasks = generate_robot_tasks(63, seed=3)
+    programs = [t.canonical_solution if n % 3 else 'def task_program():\n    go_to("the moon")\n' for n, t in enumerate(tasks)]
+    candidates = [formula.candidate(f"```python\n{p}```", task=t) for p, t in zip(programs, tasks, strict=True)]
+    return formula, candidates, formula.score_batch(candidates).breakdowns
+
+
+@pytest.mark.parametrize("name", ROBOT_POISON)
+def test_a_robot_program_that_rebinds_the_entry_function_fails_alone(robot_batch, name) -> None:
+    formula, candidates, expected = robot_batch
+    assert {b.component("simulator").raw for b in expected} == {0.0, 1.0}
+    poison = formula.candidate(f"```python\n{ROBOT_POISON[name]}```", task=candidates[0].task)
+    scored = formula.score_batch([*candidates[:40], poison, *candidates[40:]]).breakdowns
+    others = scored[:40] + scored[41:]
+    assert [[c.result for c in b.components] for b in others] == [[c.result for c in b.components] for b in expected]
+    result = scored[40].component("simulator").result
+    assert result.score == 0.0 and result.error is None  # a verdict of the simulator judge, not a crash
+    assert [f.rule for f in result.findings] == ["InvalidReport"]

@@ -75,6 +75,28 @@ def test_style_rule_selection_is_configurable() -> None:
     assert texts(candidate, result) == [("W291", " ")]
 
 
+SUPPRESSED_F401 = {
+    "noqa": "import os  # noqa\n",
+    "noqa_code": "import os  # noqa: F401\n",
+    "noqa_upper_no_space": "import os  #NOQA:F401\n",
+    "ruff_file": "# ruff: noqa\nimport os\n",
+    "ruff_file_code": "# ruff: noqa: F401\nimport os\n",
+    "flake8_file": "# flake8: noqa\nimport os\n",
+    "flake8_file_code": "# flake8: noqa: F401\nimport os\n",
+    "ruff_range": "# ruff: disable[F401]\nimport os\n# ruff: enable[F401]\n",
+    "ruff_ignore": "import os  # ruff: ignore[F401]\n",
+    "noqa_on_docstring": '"""\nimport os\n"""  # noqa\nimport os  # noqa\n',
+}
+
+
+@pytest.mark.parametrize("code", SUPPRESSED_F401.values(), ids=SUPPRESSED_F401.keys())
+def test_style_ignores_suppression_comments(code: str) -> None:
+    candidate = Candidate.from_response(fenced(code + "print(1)\n"))
+    (result,) = StyleJudge(StyleSettings())([candidate])
+    assert [rule for rule, _ in texts(candidate, result)] == ["F401"]
+    assert result.score < 0
+
+
 def test_style_leaves_syntax_errors_and_empty_code_alone() -> None:
     broken, empty = Candidate.from_response("def f(:\n"), Candidate.from_response("no code here at all.")
     assert [r.score for r in StyleJudge(StyleSettings())([broken, empty])] == [0.0, 0.0]

@@ -4,6 +4,9 @@ Score: ``-min(max_penalty, violations / non-blank code lines)``, so 0.0 is clean
 per line costs one point, capped. Syntax errors are left to the syntax judge (Ruff's
 ``invalid-syntax`` diagnostics are dropped); no code scores 0.0.
 
+Suppression comments are not honoured (``--ignore-noqa``: ``# noqa``, ``# ruff: noqa``,
+``# flake8: noqa`` and Ruff's range suppressions): a policy would learn to append them.
+
 Ruff has no Python API, and a process costs 6-10 ms whatever its input, so the batch's programs are
 written to files in a tmpfs directory and checked by a single ``ruff check`` (docs: shared/specs/judges.md).
 """
@@ -85,6 +88,7 @@ class StyleJudge:
                 "--isolated",
                 "--no-cache",
                 "--exit-zero",
+                "--ignore-noqa",
                 "--output-format",
                 "json",
                 "--target-version",

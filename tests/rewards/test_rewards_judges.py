@@ -11,6 +11,7 @@ from execrl.rewards.base import Candidate
 # imported as a module: pytest would try to collect classes named Test* imported here
 from execrl.rewards.judges import tests as tests_kind
 from execrl.rewards.judges.security import SecurityJudge, SecuritySettings
+from execrl.rewards.judges import style
 from execrl.rewards.judges.style import StyleJudge, StyleSettings
 from execrl.rewards.judges.syntax import SyntaxJudge, SyntaxSettings
 
@@ -65,7 +66,7 @@ def test_style_findings_are_located_with_unicode_columns() -> None:
     assert ("F401", "os") in found
     assert ("E711", "None") in found  # after two 2-byte characters: columns count characters
     assert ("E702", ";") in found
-    assert result.score == -min(1.0, len(result.findings) / 3)
+    assert result.score == -min(1.0, len(result.findings) / 4)  # four statements
     assert clean_result == type(clean_result)(0.0)
 
 
@@ -95,6 +96,46 @@ def test_style_ignores_suppression_comments(code: str) -> None:
     (result,) = StyleJudge(StyleSettings())([candidate])
     assert [rule for rule, _ in texts(candidate, result)] == ["F401"]
     assert result.score < 0
+
+
+LINTED = "import os\ndef add(a, b):\n    return a + b\n"  # one violation in three statements
+# padding -> how many statements it honestly adds (one assignment, however long, is one)
+PADDINGS = {
+    "60 comment lines": (LINTED + "# padding\n" * 60, 0),
+    "60 U+2028 in one comment": (LINTED + "# " + "\u2028" * 60 + "\n", 0),
+    "60 U+2029 in one comment": (LINTED + "# " + "\u2029" * 60 + "\n", 0),
+    "form feeds, vertical tabs, file separators": (LINTED + "# " + "\x0c\x0b\x1c\x1d\x1e\x85" * 10 + "\n", 0),
+    "blank-ish lines": (LINTED + "\x0c\n" * 30 + "   \n" * 30, 0),
+    "60-line docstring": ('"""' + "doc\n" * 60 + '"""\n' + LINTED, 0),
+    "docstring in the function": (LINTED.replace("    return", '    """' + "doc\n" * 60 + '    """\n    return'), 0),
+    "60 pass": (LINTED + "pass\n" * 60, 0),
+    "60 ellipses": (LINTED + "...\n" * 60, 0),
+    "60 string statements": (LINTED + "'padding'\n" * 60, 0),
+    "60 numbers": (LINTED + "0\n" * 60, 0),
+    "60 repeats of one assignment": (LINTED + "_ = 0\n" * 60, 1),
+    "semicolon repeats": (LINTED + "_ = 0; " * 30 + "_ = 0\n", 1),
+    "separators in a string": (LINTED + "s = '" + "\u2028" * 60 + "'\n", 1),
+    "one long literal": (LINTED + "_ = [\n" + "    0,\n" * 60 + "]\n", 1),
+}
+
+
+@pytest.mark.parametrize(("padded", "added"), PADDINGS.values(), ids=PADDINGS.keys())
+def test_padding_does_not_dilute_the_lint_rate(padded: str, added: int) -> None:
+    base, pad = Candidate.from_response(fenced(LINTED)), Candidate.from_response(fenced(padded))
+    base_result, padded_result = StyleJudge(StyleSettings())([base, pad])
+    assert base_result.score == pytest.approx(-1 / 3)
+    assert style.code_statements(padded) == 3 + added
+    # padding may add findings of its own (W291, E702, ...), never dilute beyond what it honestly adds
+    assert padded_result.score <= -1 / (3 + added) + 1e-12
+
+
+def test_the_lint_rate_counts_statements_of_honest_code() -> None:
+    code = "import os\n\n\ndef f(xs):\n    # the total\n    total = 0\n    for x in xs:\n        total += x\n    return total\n"
+    assert style.code_statements(code) == 6  # import, def, assignment, for, augmented assignment, return
+    (result,) = StyleJudge(StyleSettings())([Candidate.from_response(fenced(code))])
+    assert result.score == pytest.approx(-1 / 6)
+    # code that does not parse: its lines that hold more than a comment
+    assert style.code_statements("x = (\n# note\n\x0c\n\ny = 2\n") == 2
 
 
 def test_style_leaves_syntax_errors_and_empty_code_alone() -> None:

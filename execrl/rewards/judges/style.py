@@ -1,8 +1,14 @@
 """The style judge: Ruff, one process per batch.
 
-Score: ``-min(max_penalty, violations / non-blank code lines)``, so 0.0 is clean and each violation
-per line costs one point, capped. Syntax errors are left to the syntax judge (Ruff's
+Score: ``-min(max_penalty, violations / code statements)``, so 0.0 is clean and each violation per
+statement costs one point, capped. Syntax errors are left to the syntax judge (Ruff's
 ``invalid-syntax`` diagnostics are dropped); no code scores 0.0.
+
+The denominator counts code, not lines, so that padding cannot dilute the rate: the statements of
+the program's syntax tree, without the ones that do nothing (``pass``, ``...``, docstrings and other
+lone constants), a statement repeated verbatim counted once. Comments, blank lines, form feeds,
+U+2028 and other characters that ``str.splitlines`` breaks at add nothing. Code that does not parse
+falls back to its non-blank lines that are not only a comment (Python's own line breaks).
 
 Suppression comments are not honoured (``--ignore-noqa``: ``# noqa``, ``# ruff: noqa``,
 ``# flake8: noqa`` and Ruff's range suppressions): a policy would learn to append them.
@@ -13,6 +19,7 @@ written to files in a tmpfs directory and checked by a single ``ruff check`` (do
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -26,6 +33,7 @@ from pydantic import Field
 from execrl.errors import ExecrlError
 from execrl.records import Finding, JudgeResult
 from execrl.rewards.base import Candidate, JudgeSettings, register_judge
+from execrl.rewards.extract import LINE_BREAK
 
 # Real defects and unidiomatic code that models often write; no line-length or docstring rules,
 # which would mostly measure formatting.
@@ -67,8 +75,8 @@ class StyleJudge:
                     diag["end_location"]["column"] - 1,
                 )
                 findings.append(Finding(start, end, 1.0, diag["code"], diag["message"]))
-            lines = sum(1 for line in candidate.code.splitlines() if line.strip())
-            score = -min(self.settings.max_penalty, len(findings) / max(lines, 1)) if findings else 0.0
+            rate = len(findings) / max(code_statements(candidate.code), 1)
+            score = -min(self.settings.max_penalty, rate) if findings else 0.0
             results.append(JudgeResult(score, tuple(findings)))
         return results
 
@@ -119,3 +127,21 @@ class StyleJudge:
             if index is not None:
                 grouped.setdefault(index, []).append(diag)
         return grouped
+
+
+def code_statements(code: str) -> int:
+    """How much code there is to lint: see the module docstring."""
+    try:
+        statements = [n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.stmt) and not _does_nothing(n)]
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return sum(1 for line in LINE_BREAK.split(code) if line.strip() and not line.lstrip().startswith("#"))
+    try:
+        return len({ast.dump(statement) for statement in statements})
+    except (RecursionError, MemoryError):  # nested too deeply to compare: count every statement
+        return len(statements)
+
+
+def _does_nothing(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Pass) or (
+        isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+    )

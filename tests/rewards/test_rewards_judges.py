@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -136,6 +137,45 @@ def test_the_lint_rate_counts_statements_of_honest_code() -> None:
     assert result.score == pytest.approx(-1 / 6)
     # code that does not parse: its lines that hold more than a comment
     assert style.code_statements("x = (\n# note\n\x0c\n\ny = 2\n") == 2
+
+
+def test_a_program_ruff_cannot_check_fails_alone() -> None:
+    clean = Candidate.from_response(fenced("def f(x):\n    return x + 1\n"))
+    linted = Candidate.from_response(fenced(LINTED))
+    crashes_in_company = Candidate.from_response(fenced("y = " + "-" * 3000 + "1\n"))  # alone, Ruff copes
+    crashes_alone = Candidate.from_response(fenced("y = " + "-" * 12000 + "1\n"))
+    judge = StyleJudge(StyleSettings())
+    results = judge([clean, crashes_in_company, linted, crashes_in_company, crashes_alone])
+    assert results[0] == judge([clean])[0] and results[0].score == 0.0
+    assert results[2] == judge([linted])[0] and results[2].score == pytest.approx(-1 / 3)
+    assert results[1] == results[3] == judge([crashes_in_company])[0]
+    assert results[1].error is None and {f.rule for f in results[1].findings} == {"B002"}  # `--` is no decrement
+    assert results[4].score == -1.0 and "overflowed its stack" in results[4].error
+    assert [f.rule for f in results[4].findings] == ["ruff-failed"]
+
+
+@pytest.mark.parametrize(
+    ("stdout", "stderr"),
+    [
+        ("[]", "warning: Failed to lint /dev/shm/execrl-style-x/c1.py: stream did not contain valid UTF-8"),
+        ("[]", "error: Panicked while linting c1.py: This indicates a bug in Ruff."),
+        ('[{"filename": "%s", "code": "E902", "message": "No such file"}]', ""),
+        ('[{"filename": "%s", "code": "panic", "message": "index out of range"}]', ""),
+    ],
+    ids=["failed to lint", "panicked", "io-error", "panic diagnostic"],
+)
+def test_a_file_ruff_reports_it_did_not_lint_fails(monkeypatch, stdout: str, stderr: str) -> None:
+    judge = StyleJudge(StyleSettings())
+    batch = [Candidate.from_response(fenced("import os\n")), Candidate.from_response(fenced("x = 1\n"))]
+
+    def ruff_output(command, **kwargs):  # what Ruff prints when it could not lint c1.py
+        path = os.path.join(command[-1], "c1.py")
+        return subprocess.CompletedProcess(command, 0, stdout.replace("%s", path), stderr)
+
+    monkeypatch.setattr(style.subprocess, "run", ruff_output)
+    first, second = judge(batch)
+    assert (first.score, first.error) == (0.0, None)
+    assert second.score == -1.0 and second.error.startswith("ruff did not lint this program")
 
 
 def test_style_leaves_syntax_errors_and_empty_code_alone() -> None:

@@ -15,6 +15,10 @@ Suppression comments are not honoured (``--ignore-noqa``: ``# noqa``, ``# ruff: 
 
 Ruff has no Python API, and a process costs 6-10 ms whatever its input, so the batch's programs are
 written to files in a tmpfs directory and checked by a single ``ruff check`` (docs: shared/specs/judges.md).
+A program Ruff cannot check (it reports it could not lint the file, or crashes: its parser overflows
+its stack on ``y = ---...-1``, and on shallower nesting when it lints several files at once) scores
+``-max_penalty`` with a ``ruff-failed`` finding; when Ruff fails on the whole batch, each program is
+checked again on its own, so that only the ones Ruff cannot check fail.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -32,13 +37,19 @@ from pydantic import Field
 
 from execrl.errors import ExecrlError
 from execrl.records import Finding, JudgeResult
-from execrl.rewards.base import Candidate, JudgeSettings, register_judge
+from execrl.rewards.base import Candidate, JudgeSettings, describe, failed, register_judge
 from execrl.rewards.extract import LINE_BREAK
 
 # Real defects and unidiomatic code that models often write; no line-length or docstring rules,
 # which would mostly measure formatting.
 DEFAULT_SELECT = ("E4", "E7", "E9", "F", "W", "B", "C4", "SIM", "UP", "N")
+RUFF_FAILED = "ruff-failed"
 _SHM = "/dev/shm"
+_RULE_CODE = re.compile(r"[A-Z]+[0-9]+")
+_SYNTAX = (None, "invalid-syntax")  # the syntax judge's business
+_UNREADABLE = "E902"  # Ruff's io-error: it could not read the file
+# What Ruff writes to stderr about a file it did not lint ("warning: Failed to lint c3.py: ...").
+_NOT_LINTED = re.compile(r"(?:Failed to lint|[Pp]anick?ed)\b.*?\bc(\d+)\.py\b")
 
 
 class StyleSettings(JudgeSettings):
@@ -50,38 +61,73 @@ class StyleSettings(JudgeSettings):
     timeout_s: float = Field(60.0, gt=0)
 
 
+class _RuffFailed(ExecrlError):
+    """One ``ruff check`` run that gave no usable output (crash, timeout, output that is not JSON)."""
+
+
 @register_judge("style", StyleSettings)
 class StyleJudge:
     def __init__(self, settings: StyleSettings) -> None:
         self.settings = settings
+        self.failure_score = -settings.max_penalty
         self.ruff = ruff.find_ruff_bin()
-        self._check({})  # a bad rule selector or target version fails here, at configuration time
+        try:
+            self._check({})  # a bad rule selector or target version fails here, at configuration time
+        except _RuffFailed as exc:
+            raise ExecrlError(f"{exc} -- check the style judge's select/ignore/target_version settings") from exc
 
     def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]:
-        indices = [i for i, c in enumerate(batch) if c.extracted.has_code]
-        diagnostics = self._check({i: batch[i].code for i in indices}) if indices else {}
+        checked = self._check_each({i: c.code for i, c in enumerate(batch) if c.extracted.has_code})
         results = []
         for i, candidate in enumerate(batch):
-            extracted = candidate.extracted
-            findings = []
-            for diag in diagnostics.get(i, ()):
-                if diag.get("code") in (None, "invalid-syntax"):
-                    continue
-                # Ruff: 1-based rows, 1-based columns counting Unicode characters.
-                start, end = extracted.position_span(
-                    diag["location"]["row"],
-                    diag["location"]["column"] - 1,
-                    diag["end_location"]["row"],
-                    diag["end_location"]["column"] - 1,
-                )
-                findings.append(Finding(start, end, 1.0, diag["code"], diag["message"]))
-            rate = len(findings) / max(code_statements(candidate.code), 1)
-            score = -min(self.settings.max_penalty, rate) if findings else 0.0
-            results.append(JudgeResult(score, tuple(findings)))
+            outcome = checked.get(i, [])
+            if isinstance(outcome, str):
+                results.append(failed(candidate, self.failure_score, outcome, RUFF_FAILED))
+                continue
+            try:
+                results.append(self._result(candidate, outcome))
+            except Exception as exc:  # whatever it is, it is this response's alone
+                results.append(failed(candidate, self.failure_score, f"the style check failed: {describe(exc)}"))
         return results
 
-    def _check(self, programs: dict[int, str]) -> dict[int, list[dict]]:
-        """Ruff's diagnostics for each program, keyed like ``programs``."""
+    def _result(self, candidate: Candidate, diagnostics: list[dict]) -> JudgeResult:
+        extracted = candidate.extracted
+        findings = []
+        for diag in diagnostics:
+            if diag.get("code") in _SYNTAX:
+                continue
+            # Ruff: 1-based rows, 1-based columns counting Unicode characters.
+            start, end = extracted.position_span(
+                diag["location"]["row"],
+                diag["location"]["column"] - 1,
+                diag["end_location"]["row"],
+                diag["end_location"]["column"] - 1,
+            )
+            findings.append(Finding(start, end, 1.0, diag["code"], diag["message"]))
+        if not findings:
+            return JudgeResult(0.0)
+        rate = len(findings) / max(code_statements(candidate.code), 1)
+        return JudgeResult(-min(self.settings.max_penalty, rate), tuple(findings))
+
+    def _check_each(self, programs: dict[int, str]) -> dict[int, list[dict] | str]:
+        """``_check`` on the batch; if Ruff fails on it, on each program alone (only those it fails on fail)."""
+        if not programs:
+            return {}
+        try:
+            return self._check(programs)
+        except _RuffFailed as exc:
+            if len(programs) == 1:
+                return {i: f"ruff could not check this program: {exc}" for i in programs}
+        checked: dict[int, list[dict] | str] = {}
+        for i, code in programs.items():
+            try:
+                checked.update(self._check({i: code}))
+            except _RuffFailed as exc:
+                checked[i] = f"ruff could not check this program: {exc}"
+        return checked
+
+    def _check(self, programs: dict[int, str]) -> dict[int, list[dict] | str]:
+        """Ruff's diagnostics for each program, keyed like ``programs``, or why Ruff did not lint it."""
         tmp_root = _SHM if os.access(_SHM, os.W_OK) else None
         with tempfile.TemporaryDirectory(prefix="execrl-style-", dir=tmp_root) as tmp_dir:
             tmp = os.path.realpath(tmp_dir)
@@ -115,17 +161,27 @@ class StyleJudge:
                     check=False,
                 )
             except subprocess.TimeoutExpired as exc:
-                raise ExecrlError(f"ruff took over {self.settings.timeout_s} s on one batch") from exc
+                raise _RuffFailed(f"ruff took over {self.settings.timeout_s} s") from exc
             if done.returncode != 0:
-                raise ExecrlError(
-                    f"ruff failed (exit {done.returncode}): {done.stderr.strip()[:500]}"
-                    " -- check the style judge's select/ignore/target_version settings"
-                )
-        grouped: dict[int, list[dict]] = {}
-        for diag in json.loads(done.stdout or "[]"):
+                raise _RuffFailed(f"ruff failed (exit {done.returncode}): {done.stderr.strip()[:300]}")
+        try:
+            diagnostics = json.loads(done.stdout or "[]")
+        except json.JSONDecodeError as exc:
+            raise _RuffFailed(f"ruff's output is not JSON ({exc})") from exc
+        grouped: dict[int, list[dict] | str] = {i: [] for i in programs}
+        for diag in diagnostics:
             index = by_name.get(os.path.realpath(diag["filename"]))
-            if index is not None:
-                grouped.setdefault(index, []).append(diag)
+            if index is None or isinstance(grouped[index], str):
+                continue
+            code = diag.get("code")
+            if code == _UNREADABLE or (code not in _SYNTAX and not _RULE_CODE.fullmatch(str(code))):
+                grouped[index] = f"ruff did not lint this program: {code}: {diag.get('message', '')[:300]}"
+            else:
+                grouped[index].append(diag)
+        for line in done.stderr.splitlines():
+            match = _NOT_LINTED.search(line)
+            if match and int(match.group(1)) in grouped:
+                grouped[int(match.group(1))] = f"ruff did not lint this program: {line.strip()[:300]}"
         return grouped
 
 

@@ -221,11 +221,55 @@ def test_security_skips_unparsable_code() -> None:
     assert result.score == 0.0
 
 
+SHELL = "import subprocess\nsubprocess.call('ls', shell=True)"
+NOSEC = {
+    "nosec": f"{SHELL}  # nosec\n",
+    "nosec_test_id": f"{SHELL}  # nosec B602\n",
+    "nosec_no_space": f"{SHELL}  #nosec\n",
+    "nosec_colon": f"{SHELL}  # nosec: B602, B607\n",
+    "nosec_upper": f"{SHELL}  # NOSEC\n",
+    "nosec_with_noqa": f"{SHELL}  # noqa # nosec\n",
+    "nosec_on_the_call_line": "import subprocess\nsubprocess.call(  # nosec\n    'ls',\n    shell=True,\n)\n",
+}
+
+
+@pytest.mark.parametrize("code", NOSEC.values(), ids=NOSEC.keys())
+def test_security_ignores_nosec_comments(code: str) -> None:
+    candidate = Candidate.from_response(fenced(code))
+    (result,) = SecurityJudge(SecuritySettings())([candidate])
+    assert "B602" in {f.rule for f in result.findings}
+    assert result.score == -1.0
+
+
+UNANALYSABLE = {
+    "bogus coding": f"# coding: xyz\n{SHELL}\n",
+    "bogus coding after a shebang": f"#!/usr/bin/env python\n# -*- coding: no-such-codec -*-\n{SHELL}\n",
+    "bogus vim fileencoding": f"# vim: set fileencoding=xyz :\n{SHELL}\n",
+    "1000-term sum": f"{SHELL}\ny = 1" + " + 1" * 1000 + "\n",
+    "a Bandit test that raises (B703 on mark_safe())": "from django.utils.safestring import mark_safe\nmark_safe()\n",
+}
+
+
+@pytest.mark.parametrize("code", UNANALYSABLE.values(), ids=UNANALYSABLE.keys())
+def test_a_file_bandit_could_not_analyse_scores_as_a_failure(code: str) -> None:
+    candidate, clean = Candidate.from_response(fenced(code)), Candidate.from_response(fenced("x = 1\n"))
+    result, clean_result = SecurityJudge(SecuritySettings())([candidate, clean])
+    assert result.score == -1.0 and result.error
+    assert [f.rule for f in result.findings] == ["bandit-skipped"]
+    assert (clean_result.score, clean_result.error) == (0.0, None)
+
+
+def test_a_real_coding_declaration_is_analysed() -> None:
+    code = "# -*- coding: latin-1 -*-\nx = 'caf\u00e9'\n"
+    (result,) = SecurityJudge(SecuritySettings())([Candidate.from_response(fenced(code))])
+    assert (result.score, result.error) == (0.0, None)
+
+
 def test_bandit_in_process_matches_the_bandit_cli(tmp_path) -> None:
     """The in-process path uses bandit's private _parse_file: this pins it to the CLI's results."""
     (tmp_path / "c0.py").write_text(INSECURE, encoding="utf-8")
     cli = subprocess.run(
-        [sys.executable, "-m", "bandit", "-q", "-f", "json", "-s", "B101", str(tmp_path / "c0.py")],
+        [sys.executable, "-m", "bandit", "-q", "--ignore-nosec", "-f", "json", "-s", "B101", str(tmp_path / "c0.py")],
         capture_output=True,
         text=True,
         check=False,

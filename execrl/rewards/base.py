@@ -22,14 +22,16 @@ from pydantic import BaseModel, ConfigDict
 from execrl.errors import ExecrlError
 from execrl.records import Finding, JudgeResult
 from execrl.rewards.extract import DEFAULT_MAX_CHARS, ExtractedCode, extract_code
+from execrl.tasks.types import Task, shown_asserts
 
 
 @dataclass(frozen=True)
 class Candidate:
     """One response to judge: its text, the code extracted from it, and what to check it against.
 
-    ``tests`` are assert statements (``None``: the task has none); ``task`` carries task data a
-    judge may need beyond tests (a robot task's world states for the simulator judge).
+    ``tests`` are assert statements (``None``: the task has none); ``shown_tests`` the indices of
+    those the prompt showed (the tests judge does not reward passing them); ``task`` carries task data
+    a judge may need beyond tests (a robot task's world states for the simulator judge).
     """
 
     response: str
@@ -38,6 +40,7 @@ class Candidate:
     test_setup: str = ""
     task_id: str | None = None
     task: Any = None
+    shown_tests: tuple[int, ...] = ()
 
     @property
     def code(self) -> str:
@@ -52,16 +55,22 @@ class Candidate:
         test_setup: str = "",
         task_id: str | None = None,
         task: Any = None,
+        shown_tests: Sequence[int] | None = None,
         max_chars: int = DEFAULT_MAX_CHARS,
     ) -> Candidate:
+        """``shown_tests`` defaults to the tests that ``task``'s prompt shows, when ``task`` is a Task."""
         text = response.decode("utf-8", errors="replace") if isinstance(response, bytes) else response
+        tests = None if tests is None else tuple(tests)
+        if shown_tests is None:
+            shown_tests = shown_asserts(task.prompt, tests) if isinstance(task, Task) and tests else ()
         return cls(
             response=text,
             extracted=extract_code(text, max_chars),
-            tests=None if tests is None else tuple(tests),
+            tests=tests,
             test_setup=test_setup,
             task_id=task_id,
             task=task,
+            shown_tests=tuple(shown_tests),
         )
 
 

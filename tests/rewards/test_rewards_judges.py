@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from execrl.rewards.base import Candidate
+from execrl.tasks.types import Task
 
 # imported as a module: pytest would try to collect classes named Test* imported here
 from execrl.rewards.judges import tests as tests_kind
@@ -302,14 +303,14 @@ def tests_judge() -> tests_kind.TestsJudge:
     return tests_kind.TestsJudge(tests_kind.TestsSettings(all_pass_bonus=0.5, timeout_s=1.0, trace_lines=True))
 
 
-def test_tests_judge_scores_fraction_and_bonus(tests_judge) -> None:
+def test_tests_judge_scores_all_or_nothing_by_default(tests_judge) -> None:
     code = "def add(a, b):\n    return a + b\n"
     tests = ("assert add(1, 2) == 3", "assert add(2, 2) == 4")
     right = Candidate.from_response(fenced(code), tests=tests)
     half = Candidate.from_response(fenced(code), tests=(*tests[:1], "assert add(2, 2) == 5"))
     full, partial = tests_judge([right, half])
     assert full.score == 1.5 and full.findings == ()
-    assert partial.score == 0.5
+    assert partial.score == 0.0  # passing one of two tests earns nothing
     (finding,) = partial.findings
     assert finding.rule == "AssertionError"
     # a failed comparison blames the definition of the function the test calls
@@ -321,7 +322,7 @@ def test_tests_judge_locates_runtime_errors_on_their_line(tests_judge) -> None:
     code = "def f(x):\n    if x > 2:\n        return 1 / 0\n    return x\n"
     candidate = Candidate.from_response(fenced(code), tests=("assert f(1) == 1", "assert f(3) == 3"))
     (result,) = tests_judge([candidate])
-    assert result.score == 0.5
+    assert result.score == 0.0
     assert texts(candidate, result) == [("ZeroDivisionError", "return 1 / 0")]
 
 
@@ -333,6 +334,21 @@ def test_tests_judge_reports_timeouts_load_errors_and_early_exits(tests_judge) -
     assert timeout.score == 0.0 and [f.rule for f in timeout.findings] == ["Timeout"]
     assert load_error.score == 0.0 and texts(load, load_error) == [("ValueError", "raise ValueError('boom')")]
     assert early.score == 0.0 and len(early.findings) == 1
+
+
+def test_partial_scoring_counts_only_the_tests_the_prompt_does_not_show() -> None:
+    judge = tests_kind.TestsJudge(tests_kind.TestsSettings(scoring="partial", timeout_s=1.0))
+    tests = ("assert sq(2) == 4", "assert sq(3) == 9", "assert sq(4) == 16", "assert sq(5) == 25")
+    task = Task("t", "Write `sq(x)`. For example: `sq(2) == 4`.", "sq", "def sq(x):\n    return x * x\n", tests)
+    hard_coded = "def sq(x):\n    return 4 if x == 2 else 0\n"
+    half = "def sq(x):\n    return x * x if x < 4 else 0\n"
+    right = "def sq(x):\n    return x * x\n"
+    batch = [Candidate.from_response(fenced(code), tests=tests, task=task) for code in (hard_coded, half, right)]
+    assert batch[0].shown_tests == (0,)  # read from the prompt
+    assert [r.score for r in judge(batch)] == [0.0, 1 / 3, 1.5]  # sq(3) of the three hidden ones; all + bonus
+    # with every test shown there is nothing hidden: then every test counts
+    shown_all = Candidate.from_response(fenced(half), tests=tests, shown_tests=(0, 1, 2, 3))
+    assert [r.score for r in judge([shown_all])] == [0.5]
 
 
 def test_tests_judge_leaves_out_unparsable_tests(tests_judge) -> None:

@@ -1,9 +1,13 @@
 """The tests judge: runs each candidate's assert tests in the sandbox, the whole batch in one call.
 
-Score: ``passed / valid tests`` plus ``all_pass_bonus`` when every test passes, so it lies in
-``[0, 1 + bonus]``. Test statements that do not parse (or are empty) are not the candidate's
-fault: they are left out of the count and reported as ``invalid-test`` findings; with no valid
-test (or no tests at all, or no code) the score is 0.0 and nothing runs.
+Score (``scoring``): ``all`` (the default, the field's practice) gives ``1 + all_pass_bonus`` when
+every test passes and 0.0 otherwise, so passing the tests the prompt shows (by hard-coding them) or
+the ones a constant answer happens to match (``return True``) earns nothing an honest wrong answer
+does not; ``partial`` gives the share of the tests the prompt does not show (``Candidate.shown_tests``;
+all of them when every test is shown) that pass, plus ``all_pass_bonus`` when every test passes.
+Either lies in ``[0, 1 + bonus]``. Test statements that do not parse (or are empty) are not the
+candidate's fault: they are left out of the count and reported as ``invalid-test`` findings; with no
+valid test (or no tests at all, or no code) the score is 0.0 and nothing runs.
 
 Findings: an error raised in the candidate's code is located on the line it came from; a failing
 comparison (no line of the candidate to blame) covers the definition of the function or class the
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import Field, PositiveFloat
 
@@ -28,6 +33,7 @@ _NOT_RUN = "NotRun"  # the sandbox's error type for tests skipped after the prog
 
 
 class TestsSettings(JudgeSettings):
+    scoring: Literal["all", "partial"] = "all"
     all_pass_bonus: float = Field(0.5, ge=0)
     timeout_s: PositiveFloat = 5.0
     memory_mb: int = Field(2048, gt=0)
@@ -75,8 +81,7 @@ class TestsJudge:
         job: JobResult,
     ) -> JudgeResult:
         extracted = candidate.extracted
-        passed = sum(t.passed for t in job.tests)
-        score = passed / len(valid) + (self.settings.all_pass_bonus if passed == len(valid) else 0.0)
+        score = self._score(candidate, valid, {t.index for t in job.tests if t.passed})
         findings = list(invalid)
         definitions = _definitions(extracted.code)
         for outcome in job.tests:
@@ -101,6 +106,18 @@ class TestsJudge:
             findings.append(_job_finding(job, extracted))
         executed = None if job.executed_lines is None else _executed_spans(job.executed_lines, extracted)
         return JudgeResult(score, tuple(findings), executed)
+
+
+    def _score(self, candidate: Candidate, valid: list[tuple[str, ast.Module]], passed: set[int]) -> float:
+        """The score of a run in which the tests at ``passed`` (indices into ``valid``) passed."""
+        every = set(range(len(valid)))
+        bonus = self.settings.all_pass_bonus if every <= passed else 0.0
+        if self.settings.scoring == "all":
+            return 1.0 + bonus if every <= passed else 0.0
+        tests = candidate.tests or ()
+        shown = {tests[i] for i in candidate.shown_tests if 0 <= i < len(tests)}
+        counted = {k for k, (statement, _) in enumerate(valid) if statement not in shown} or every
+        return len(counted & passed) / len(counted) + bonus
 
 
 def _plan(candidate: Candidate) -> tuple[list[tuple[str, ast.Module]], tuple[Finding, ...]]:

@@ -114,10 +114,14 @@ PADDINGS = {
     "60 ellipses": (LINTED + "...\n" * 60, 0),
     "60 string statements": (LINTED + "'padding'\n" * 60, 0),
     "60 numbers": (LINTED + "0\n" * 60, 0),
-    "60 repeats of one assignment": (LINTED + "_ = 0\n" * 60, 1),
-    "semicolon repeats": (LINTED + "_ = 0; " * 30 + "_ = 0\n", 1),
-    "separators in a string": (LINTED + "s = '" + "\u2028" * 60 + "'\n", 1),
-    "one long literal": (LINTED + "_ = [\n" + "    0,\n" * 60 + "]\n", 1),
+    "60 repeats of one assignment": (LINTED + "_ = 0\n" * 60, 0),
+    "semicolon repeats": (LINTED + "_ = 0; " * 30 + "_ = 0\n", 0),
+    "60 distinct unread constants": (LINTED + "".join(f"_{i} = {i}\n" for i in range(60)), 0),
+    "unread annotated and unpacked constants": (LINTED + "".join(f"a{i}: int = {i}\nb{i}, c{i} = {i}, -{i}\n" for i in range(20)), 0),
+    "separators in a string": (LINTED + "s = '" + "\u2028" * 60 + "'\n", 0),
+    "one long literal": (LINTED + "_ = [\n" + "    0,\n" * 60 + "]\n", 0),
+    "a constant that is read": (LINTED + "LIMIT = 10\nprint(LIMIT)\n", 2),
+    "a call stored in an unread name": (LINTED + "_ = print(1)\n", 1),
 }
 
 

@@ -6,7 +6,8 @@ statement costs one point, capped. Syntax errors are left to the syntax judge (R
 
 The denominator counts code, not lines, so that padding cannot dilute the rate: the statements of
 the program's syntax tree, without the ones that do nothing (``pass``, ``...``, docstrings and other
-lone constants), a statement repeated verbatim counted once. Comments, blank lines, form feeds,
+lone constants, a constant stored in names that nothing reads), a statement repeated verbatim
+counted once. Comments, blank lines, form feeds,
 U+2028 and other characters that ``str.splitlines`` breaks at add nothing. Code that does not parse
 falls back to its non-blank lines that are not only a comment (Python's own line breaks).
 
@@ -188,16 +189,38 @@ class StyleJudge:
 def code_statements(code: str) -> int:
     """How much code there is to lint: see the module docstring."""
     try:
-        statements = [n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.stmt) and not _does_nothing(n)]
+        tree = ast.parse(code)
+        nodes = list(ast.walk(tree))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return sum(1 for line in LINE_BREAK.split(code) if line.strip() and not line.lstrip().startswith("#"))
+    read = {n.id for n in nodes if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
+    read |= {name for n in nodes if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
+    statements = [n for n in nodes if isinstance(n, ast.stmt) and not _does_nothing(n, read)]
     try:
         return len({ast.dump(statement) for statement in statements})
     except (RecursionError, MemoryError):  # nested too deeply to compare: count every statement
         return len(statements)
 
 
-def _does_nothing(statement: ast.stmt) -> bool:
-    return isinstance(statement, ast.Pass) or (
-        isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+def _does_nothing(statement: ast.stmt, read: set[str]) -> bool:
+    """``pass``, a lone constant (docstrings, ``...``), or a constant stored in names nothing reads."""
+    if isinstance(statement, ast.Pass):
+        return True
+    if isinstance(statement, ast.Expr):
+        return isinstance(statement.value, ast.Constant)
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        names = [node for target in targets for node in ast.walk(target)]
+        return (
+            all(isinstance(node, (ast.Name, ast.Tuple, ast.List, ast.Store)) for node in names)
+            and not any(isinstance(node, ast.Name) and (node.id in read or node.id == "__all__") for node in names)
+            and _is_literal(statement.value)
+        )
+    return False
+
+
+def _is_literal(node: ast.expr) -> bool:
+    return all(
+        isinstance(part, (ast.Constant, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.unaryop, ast.Load))
+        for part in ast.walk(node)
     )

@@ -250,7 +250,11 @@ def _opening(line: str) -> _Fence | None:
 
 def _closes(line: str, fence: _Fence) -> bool:
     match = _CLOSING.fullmatch(line)
-    return match is not None and match.group(1)[0] == fence.marker[0] and len(match.group(1)) >= len(fence.marker)
+    return (
+        match is not None
+        and match.group(1)[0] == fence.marker[0]
+        and len(match.group(1)) >= len(fence.marker)
+    )
 
 
 def _content(lines: list[_Line], first: int, stop: int, indent: int) -> list[Span]:

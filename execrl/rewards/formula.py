@@ -158,7 +158,8 @@ class RewardFormula:
         judge = self.judges[name]
         try:
             results = _checked(name, judge(batch), len(batch))
-        except Exception:  # one response can sink a whole batch (Ruff overflowing its stack): judge each alone
+        except Exception:  # noqa: BLE001 - whatever sank the batch, find whose it is
+            # One response can sink a whole batch (Ruff overflowing its stack): judge each alone.
             results = [_judged_alone(name, judge, candidate) for candidate in batch]
         errors = [r.error for r in results if r.error is not None]
         if errors and len(errors) == len(results):
@@ -166,7 +167,10 @@ class RewardFormula:
         if errors:
             _log.warning(
                 "judge %r could not judge %d of %d responses (first: %s)",
-                name, len(errors), len(batch), errors[0]
+                name,
+                len(errors),
+                len(batch),
+                errors[0],
             )
         return results
 
@@ -182,8 +186,10 @@ class RewardFormula:
 def _judged_alone(name: str, judge: Judge, candidate: Candidate) -> JudgeResult:
     try:
         [result] = _checked(name, judge([candidate]), 1)
-    except Exception as exc:
-        return failed(candidate, failure_score(judge), f"judge {name!r} failed on this response: {describe(exc)}")
+    except Exception as exc:  # noqa: BLE001
+        return failed(
+            candidate, failure_score(judge), f"judge {name!r} failed on this response: {describe(exc)}"
+        )
     return result
 
 
@@ -195,7 +201,7 @@ def _check_alive(name: str, judge: Judge, like: Candidate, first_error: str, cou
     try:
         [result] = _checked(name, judge([canary]), 1)
         problem = result.error
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         problem = describe(exc)
     if problem is not None:
         raise ExecrlError(

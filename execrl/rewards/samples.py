@@ -116,7 +116,9 @@ def read_samples(
             elif all(0 <= i < len(tests) for i in sample.shown_tests):
                 shown = tuple(sample.shown_tests)
             else:
-                yield BadLine(number, f"shown_tests {sample.shown_tests} are not indices of its {len(tests)} tests")
+                yield BadLine(
+                    number, f"shown_tests {sample.shown_tests} are not indices of its {len(tests)} tests"
+                )
                 continue
             yield SampleLine(number, sample, tests, setup, shown)
 

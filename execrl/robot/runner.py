@@ -68,7 +68,9 @@ class RobotRun:
         steps = report["trace"]
         if not isinstance(steps, (list, tuple)) or not all(_is_step(step) for step in steps):
             raise ValueError("the trace is not a sequence of (action, text, options) steps")
-        return cls(report["status"], trace_from_data(steps), report["error_type"], report["error_message"], line)
+        return cls(
+            report["status"], trace_from_data(steps), report["error_type"], report["error_message"], line
+        )
 
     @property
     def error(self) -> str | None:
@@ -89,7 +91,9 @@ def robot_job(program: str, state: dict[str, Any], timeout_s: float = SIMULATION
 
 
 def _is_step(step: Any) -> bool:
-    return isinstance(step, (list, tuple)) and len(step) == 3 and all(isinstance(part, str) for part in step[:2])
+    return (
+        isinstance(step, (list, tuple)) and len(step) == 3 and all(isinstance(part, str) for part in step[:2])
+    )
 
 
 _REPORT_KEYS = frozenset({"status", "trace", "error_type", "error_message", "error_line"})
@@ -104,7 +108,9 @@ def decode_run(result: JobResult) -> RobotRun:
         try:
             return RobotRun.from_report(outcome.value)
         except ValueError as exc:  # the program replaced the simulator's entry function
-            return RobotRun("exception", Trace(), "InvalidReport", f"the simulator's report is malformed: {exc}")
+            return RobotRun(
+                "exception", Trace(), "InvalidReport", f"the simulator's report is malformed: {exc}"
+            )
     if result.status in _TIMEOUT_STATUSES or (outcome is not None and outcome.error_type == "CallTimeout"):
         return RobotRun(status="timeout", trace=Trace())
     # A job-level error (syntax, load time) comes before the entry call's, which then never ran.

@@ -59,8 +59,12 @@ def _appears(text: str, part: str) -> bool:
     start = text.find(part)
     while start >= 0:
         end = start + len(part)
-        before_ok = start == 0 or not _CONTINUES_BEFORE.match(text[start - 1]) or not _CONTINUES_BEFORE.match(part[0])
-        after_ok = end == len(text) or not _CONTINUES_AFTER.match(text[end]) or not _CONTINUES_AFTER.match(part[-1])
+        before_ok = (
+            start == 0 or not _CONTINUES_BEFORE.match(text[start - 1]) or not _CONTINUES_BEFORE.match(part[0])
+        )
+        after_ok = (
+            end == len(text) or not _CONTINUES_AFTER.match(text[end]) or not _CONTINUES_AFTER.match(part[-1])
+        )
         if before_ok and after_ok:
             return True
         start = text.find(part, start + 1)

@@ -93,7 +93,9 @@ def test_a_missing_tool_is_a_clear_error_not_a_batch_of_failures() -> None:
         formula.score_batch(batch)
 
 
-def test_a_plugin_that_raises_on_one_response_gives_it_the_configured_failure_score(tmp_path, monkeypatch) -> None:
+def test_a_plugin_that_raises_on_one_response_gives_it_the_configured_failure_score(
+    tmp_path, monkeypatch
+) -> None:
     (tmp_path / "picky_plugin.py").write_text(
         "from execrl.records import JudgeResult\n"
         "def picky(batch):\n"
@@ -101,7 +103,11 @@ def test_a_plugin_that_raises_on_one_response_gives_it_the_configured_failure_sc
         encoding="utf-8",
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    config = {"judges": {"picky": {"kind": "plugin", "settings": {"callable": "picky_plugin:picky", "failure_score": -1}}}}
+    config = {
+        "judges": {
+            "picky": {"kind": "plugin", "settings": {"callable": "picky_plugin:picky", "failure_score": -1}}
+        }
+    }
     formula = RewardFormula(parse_config(config))
     batch = [formula.candidate(text) for text in ("x = 10", "x = 1", "x = 100")]  # 6, 5, 7 characters
     scores = [b.component("picky").raw for b in formula.score_batch(batch).breakdowns]
@@ -206,10 +212,17 @@ ROBOT_POISON = {
 def robot_batch() -> tuple[RewardFormula, list[Candidate], list]:
     from execrl.tasks.robot_gen import generate_robot_tasks
 
-    formula = RewardFormula(parse_config({"judges": {"syntax": {}, "simulator": {"settings": {"states": 1}}}}))
+    formula = RewardFormula(
+        parse_config({"judges": {"syntax": {}, "simulator": {"settings": {"states": 1}}}})
+    )
     tasks = generate_robot_tasks(63, seed=3)
-    programs = [t.canonical_solution if n % 3 else 'def task_program():\n    go_to("the moon")\n' for n, t in enumerate(tasks)]
-    candidates = [formula.candidate(f"```python\n{p}```", task=t) for p, t in zip(programs, tasks, strict=True)]
+    programs = [
+        t.canonical_solution if n % 3 else 'def task_program():\n    go_to("the moon")\n'
+        for n, t in enumerate(tasks)
+    ]
+    candidates = [
+        formula.candidate(f"```python\n{p}```", task=t) for p, t in zip(programs, tasks, strict=True)
+    ]
     return formula, candidates, formula.score_batch(candidates).breakdowns
 
 
@@ -220,7 +233,9 @@ def test_a_robot_program_that_rebinds_the_entry_function_fails_alone(robot_batch
     poison = formula.candidate(f"```python\n{ROBOT_POISON[name]}```", task=candidates[0].task)
     scored = formula.score_batch([*candidates[:40], poison, *candidates[40:]]).breakdowns
     others = scored[:40] + scored[41:]
-    assert [[c.result for c in b.components] for b in others] == [[c.result for c in b.components] for b in expected]
+    assert [[c.result for c in b.components] for b in others] == [
+        [c.result for c in b.components] for b in expected
+    ]
     result = scored[40].component("simulator").result
     assert result.score == 0.0 and result.error is None  # a verdict of the simulator judge, not a crash
     assert [f.rule for f in result.findings] == ["InvalidReport"]

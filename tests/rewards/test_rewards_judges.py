@@ -8,14 +8,14 @@ import sys
 import pytest
 
 from execrl.rewards.base import Candidate
-from execrl.tasks.types import Task
+from execrl.rewards.judges import style
 
 # imported as a module: pytest would try to collect classes named Test* imported here
 from execrl.rewards.judges import tests as tests_kind
 from execrl.rewards.judges.security import SecurityJudge, SecuritySettings
-from execrl.rewards.judges import style
 from execrl.rewards.judges.style import StyleJudge, StyleSettings
 from execrl.rewards.judges.syntax import SyntaxJudge, SyntaxSettings
+from execrl.tasks.types import Task
 
 
 def fenced(code: str) -> str:

@@ -78,13 +78,32 @@ def test_a_crash_without_any_message_names_the_sandbox_status():
         {"status": "success", "trace": [], "error_type": None, "error_message": None},  # a key missing
         {"status": "won", "trace": [], "error_type": None, "error_message": None, "error_line": None},
         {"status": "success", "trace": "GoTo", "error_type": None, "error_message": None, "error_line": None},
-        {"status": "success", "trace": [("GoTo",)], "error_type": None, "error_message": None, "error_line": None},
-        {"status": "success", "trace": [(1, 2, 3)], "error_type": None, "error_message": None, "error_line": None},
+        {
+            "status": "success",
+            "trace": [("GoTo",)],
+            "error_type": None,
+            "error_message": None,
+            "error_line": None,
+        },
+        {
+            "status": "success",
+            "trace": [(1, 2, 3)],
+            "error_type": None,
+            "error_message": None,
+            "error_line": None,
+        },
         {"status": "exception", "trace": [], "error_type": 7, "error_message": None, "error_line": None},
         {"status": "exception", "trace": [], "error_type": "E", "error_message": None, "error_line": "4"},
         {"status": "exception", "trace": [], "error_type": "E", "error_message": None, "error_line": True},
         {"status": "exception", "trace": [], "error_type": "E", "error_message": None, "error_line": 0},
-        {"status": "success", "trace": [], "error_type": None, "error_message": None, "error_line": None, "x": 1},
+        {
+            "status": "success",
+            "trace": [],
+            "error_type": None,
+            "error_message": None,
+            "error_line": None,
+            "x": 1,
+        },
     ],
 )
 def test_a_report_the_program_forged_badly_is_a_failed_run_not_a_crash(value):

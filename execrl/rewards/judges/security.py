@@ -85,7 +85,7 @@ class SecurityJudge:
                 errors.clear()
                 try:
                     mgr._parse_file(name, io.BytesIO(candidate.code.encode("utf-8")), [name])
-                except Exception as exc:  # _parse_file catches most of its own; whatever is left is this file's
+                except Exception as exc:  # noqa: BLE001 - _parse_file catches most; the rest is this file's
                     problems[name] = f"bandit failed: {describe(exc)}"
                     continue
                 if errors:
@@ -105,8 +105,10 @@ class SecurityJudge:
                     results.append(JudgeResult(0.0))
                 else:
                     results.append(self._result(candidate, issues.get(name, ())))
-            except Exception as exc:  # whatever it is, it is this response's alone
-                results.append(failed(candidate, self.failure_score, f"the security check failed: {describe(exc)}"))
+            except Exception as exc:  # noqa: BLE001 - whatever it is, it is this response's alone
+                results.append(
+                    failed(candidate, self.failure_score, f"the security check failed: {describe(exc)}")
+                )
         return results
 
     def _result(self, candidate: Candidate, issues: Sequence) -> JudgeResult:

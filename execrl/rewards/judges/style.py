@@ -75,7 +75,9 @@ class StyleJudge:
         try:
             self._check({})  # a bad rule selector or target version fails here, at configuration time
         except _RuffFailed as exc:
-            raise ExecrlError(f"{exc} -- check the style judge's select/ignore/target_version settings") from exc
+            raise ExecrlError(
+                f"{exc} -- check the style judge's select/ignore/target_version settings"
+            ) from exc
 
     def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]:
         checked = self._check_each({i: c.code for i, c in enumerate(batch) if c.extracted.has_code})
@@ -87,8 +89,10 @@ class StyleJudge:
                 continue
             try:
                 results.append(self._result(candidate, outcome))
-            except Exception as exc:  # whatever it is, it is this response's alone
-                results.append(failed(candidate, self.failure_score, f"the style check failed: {describe(exc)}"))
+            except Exception as exc:  # noqa: BLE001 - whatever it is, it is this response's alone
+                results.append(
+                    failed(candidate, self.failure_score, f"the style check failed: {describe(exc)}")
+                )
         return results
 
     def _result(self, candidate: Candidate, diagnostics: list[dict]) -> JudgeResult:
@@ -213,7 +217,9 @@ def _does_nothing(statement: ast.stmt, read: set[str]) -> bool:
         names = [node for target in targets for node in ast.walk(target)]
         return (
             all(isinstance(node, (ast.Name, ast.Tuple, ast.List, ast.Store)) for node in names)
-            and not any(isinstance(node, ast.Name) and (node.id in read or node.id == "__all__") for node in names)
+            and not any(
+                isinstance(node, ast.Name) and (node.id in read or node.id == "__all__") for node in names
+            )
             and _is_literal(statement.value)
         )
     return False
@@ -221,6 +227,8 @@ def _does_nothing(statement: ast.stmt, read: set[str]) -> bool:
 
 def _is_literal(node: ast.expr) -> bool:
     return all(
-        isinstance(part, (ast.Constant, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.unaryop, ast.Load))
+        isinstance(
+            part, (ast.Constant, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.unaryop, ast.Load)
+        )
         for part in ast.walk(node)
     )

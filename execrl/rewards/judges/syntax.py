@@ -67,5 +67,5 @@ class SyntaxJudge:
     def _judge(self, candidate: Candidate) -> JudgeResult:
         try:
             return judge_syntax(candidate)
-        except Exception as exc:  # whatever it is, it is this response's alone
+        except Exception as exc:  # noqa: BLE001 - whatever it is, it is this response's alone
             return failed(candidate, self.failure_score, f"the syntax check failed: {describe(exc)}")

@@ -69,7 +69,7 @@ class TestsJudge:
                 continue
             try:
                 results.append(self._result(candidate, valid, invalid, ran[i]))
-            except Exception as exc:  # whatever it is, it is this response's alone
+            except Exception as exc:  # noqa: BLE001 - whatever it is, it is this response's alone
                 results.append(failed(candidate, 0.0, f"judging the test results failed: {describe(exc)}"))
         return results
 
@@ -106,7 +106,6 @@ class TestsJudge:
             findings.append(_job_finding(job, extracted))
         executed = None if job.executed_lines is None else _executed_spans(job.executed_lines, extracted)
         return JudgeResult(score, tuple(findings), executed)
-
 
     def _score(self, candidate: Candidate, valid: list[tuple[str, ast.Module]], passed: set[int]) -> float:
         """The score of a run in which the tests at ``passed`` (indices into ``valid``) passed."""

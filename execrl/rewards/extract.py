@@ -26,7 +26,8 @@ One departure, so that honest code is not punished: a line of only backticks ins
 string is a valid closing fence to CommonMark, which would cut the program there. A Python block
 therefore ends at the first closing fence whose block compiles, trying CommonMark's closing fence
 first, then up to ``_LATER_CLOSERS`` later ones, then the end of the response; when none compiles,
-at CommonMark's. The compiles are capped per response (``_COMPILE_BUDGET`` characters per character
+at CommonMark's. (Only when the block before CommonMark's closing fence holds a triple quote or a
+backslash-newline: otherwise no string goes on past a line, and CommonMark's fence is the answer.) The compiles are capped per response (``_COMPILE_BUDGET`` characters per character
 of response), after which the plain CommonMark rule applies.
 """
 
@@ -49,6 +50,7 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's tokenizer and Ruff both 
 _OPENING = re.compile(r"( {0,3})(`{3,}|~{3,})(.*)")
 _CLOSING = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")
 _LATER_CLOSERS = 8
+_STRING_GOES_ON = re.compile(r"\"\"\"|'''|\\(?:\r\n|\r|\n)")  # a triple quote, or a backslash-newline
 Span = tuple[int, int]
 _COMPILE_BUDGET = 4  # characters compiled to place closing fences, per character of the response
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -305,6 +307,11 @@ def _python_end(
     compiles, or CommonMark's ``first``; and what is left of the compile budget."""
     if first is None:
         return None, budget
+    head = text[lines[opening].end : lines[first].start]
+    if not _STRING_GOES_ON.search(head):
+        # A fence line is valid Python only inside a string that goes on past a line break; with none
+        # open before CommonMark's closing fence, no later one can give code that compiles.
+        return first, budget
     for end in [first, *itertools.islice(later, _LATER_CLOSERS), None]:
         spans = _content(lines, opening + 1, len(lines) if end is None else end, fence.indent)
         size = sum(stop - start for start, stop in spans)

@@ -18,8 +18,8 @@ Ruff has no Python API, and a process costs 6-10 ms whatever its input, so the b
 written to files in a tmpfs directory and checked by a single ``ruff check`` (docs: shared/specs/judges.md).
 A program Ruff cannot check (it reports it could not lint the file, or crashes: its parser overflows
 its stack on ``y = ---...-1``, and on shallower nesting when it lints several files at once) scores
-``-max_penalty`` with a ``ruff-failed`` finding; when Ruff fails on the whole batch, each program is
-checked again on its own, so that only the ones Ruff cannot check fail.
+``-max_penalty`` with a ``ruff-failed`` finding; when Ruff fails on the whole batch, it checks each
+half again, down to single programs, so that only the ones Ruff cannot check fail.
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ class StyleJudge:
         return JudgeResult(-min(self.settings.max_penalty, rate), tuple(findings))
 
     def _check_each(self, programs: dict[int, str]) -> dict[int, list[dict] | str]:
-        """``_check`` on the batch; if Ruff fails on it, on each program alone (only those it fails on fail)."""
+        """``_check`` on the batch; if Ruff fails on it, on each half, down to single programs, so
+        that only the programs Ruff cannot check fail (one bad program: ~2 log2(n) runs, not n)."""
         if not programs:
             return {}
         try:
@@ -123,13 +124,9 @@ class StyleJudge:
         except _RuffFailed as exc:
             if len(programs) == 1:
                 return {i: f"ruff could not check this program: {exc}" for i in programs}
-        checked: dict[int, list[dict] | str] = {}
-        for i, code in programs.items():
-            try:
-                checked.update(self._check({i: code}))
-            except _RuffFailed as exc:
-                checked[i] = f"ruff could not check this program: {exc}"
-        return checked
+        items = list(programs.items())
+        half = len(items) // 2
+        return {**self._check_each(dict(items[:half])), **self._check_each(dict(items[half:]))}
 
     def _check(self, programs: dict[int, str]) -> dict[int, list[dict] | str]:
         """Ruff's diagnostics for each program, keyed like ``programs``, or why Ruff did not lint it."""

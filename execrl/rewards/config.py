@@ -28,11 +28,10 @@ judges:
   syntax:                   # 0 if the code compiles, -1 if not (or no code)
     weight: 1.0
     credit: localized
-  tests:                    # 1 + all_pass_bonus if every test passes, else 0
+  tests:                    # 1 + all_pass_bonus if every test passes, else 0 (scoring: all)
     weight: 1.0
     credit: uniform
     settings:
-      scoring: all          # or partial: the share of the tests the prompt does not show
       all_pass_bonus: 0.5
       timeout_s: 5.0
   style:                    # -(Ruff violations per statement), capped at -max_penalty

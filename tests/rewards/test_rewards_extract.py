@@ -205,6 +205,8 @@ def test_unclosed_fences() -> None:
 def test_a_block_that_does_not_compile_ends_where_commonmark_ends_it() -> None:
     response = "```python\ndef f(:\n```\nSome prose.\n```python\nprint(1)\n```\n"
     assert extract_code(response).code == "def f(:\nprint(1)\n"
+    # ~~~x is valid Python, but outside a string a fence line is a fence: CommonMark's answer stands
+    assert extract_code("~~~python\nx = (1 +\n~~~\n2)\n~~~\n").code == "x = (1 +\n"
 
 
 def test_many_fences_keep_commonmark_blocks_once_the_compile_budget_is_spent() -> None:

@@ -121,6 +121,7 @@ PADDINGS = {
     "separators in a string": (LINTED + "s = '" + "\u2028" * 60 + "'\n", 0),
     "one long literal": (LINTED + "_ = [\n" + "    0,\n" * 60 + "]\n", 0),
     "a constant that is read": (LINTED + "LIMIT = 10\nprint(LIMIT)\n", 2),
+    "60 repeats of a call": (LINTED + "print(add(1, 2))\n" * 60, 1),
     "a call stored in an unread name": (LINTED + "_ = print(1)\n", 1),
 }
 

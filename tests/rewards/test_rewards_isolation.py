@@ -15,7 +15,11 @@ import pytest
 from execrl.errors import ExecrlError
 from execrl.records import JudgeResult
 from execrl.rewards import Candidate, JudgeSettings, RewardFormula, extract_code, parse_config, register_judge
-from execrl.rewards.base import JUDGE_ERROR
+from execrl.rewards.base import JUDGE_ERROR, judge_kind
+from execrl.rewards.judges import security as security_kind
+from execrl.rewards.judges import style as style_kind
+from execrl.rewards.judges import syntax as syntax_kind
+from execrl.rewards.judges import tests as tests_kind  # as a module: pytest would collect Test* classes
 from execrl.rewards.judges.syntax import SyntaxJudge, SyntaxSettings
 from execrl.tasks.builtin import generate_python_tasks
 
@@ -239,3 +243,38 @@ def test_a_robot_program_that_rebinds_the_entry_function_fails_alone(robot_batch
     result = scored[40].component("simulator").result
     assert result.score == 0.0 and result.error is None  # a verdict of the simulator judge, not a crash
     assert [f.rule for f in result.findings] == ["InvalidReport"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "owner", "attribute", "worst"),
+    [
+        ("syntax", syntax_kind, "judge_syntax", -1.0),
+        ("tests", tests_kind.TestsJudge, "_result", 0.0),
+        ("style", style_kind.StyleJudge, "_result", -1.0),
+        ("security", security_kind.SecurityJudge, "_result", -1.0),
+    ],
+)
+def test_each_built_in_judge_confines_an_unexpected_error_to_its_response(
+    monkeypatch, kind, owner, attribute, worst
+) -> None:
+    """Whatever breaks inside a judge on one response (here: its verdict code raising) is that
+    response's failure at the judge's worst score, without the formula's retry."""
+    real = getattr(owner, attribute)
+
+    def fragile(*args, **kwargs):
+        candidate = next(a for a in args if isinstance(a, Candidate))
+        if "POISON" in candidate.code:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, attribute, fragile)
+    judge = judge_kind(kind).build(judge_kind(kind).settings())
+    code = "def add(a, b):\n    return a + b\n"
+    batch = [
+        Candidate.from_response(f"```python\n{code}# {mark}\n```", tests=("assert add(1, 2) == 3",))
+        for mark in ("ok", "POISON", "ok")
+    ]
+    first, poisoned, last = judge(batch)
+    assert first == last and first.error is None
+    assert poisoned.score == worst and "RecursionError" in poisoned.error
+    assert [f.rule for f in poisoned.findings] == [JUDGE_ERROR]

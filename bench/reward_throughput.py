@@ -5,6 +5,10 @@ Responses are real MBPP reference solutions (tasks 1, 2, ...) wrapped in chat pr
 block, with their real tests; of every four, one gets a last line that raises and one a last line
 that does not compile. (Cutting solutions short instead makes some loop forever, and then the batch
 takes the tests' timeout, 5 s, whatever the judges cost.)
+The same batches are then timed with their last response replaced by one that makes Ruff overflow
+its stack when it lints several files (``y = ---...-1``, 3,000 signs): the style judge then checks
+halves of the batch again until that program is alone, which is the cost of keeping one response
+from failing the batch.
 The table is printed and written to docs/benchmarks.md under "## Reward throughput" (only that
 section is replaced).
 
@@ -35,6 +39,7 @@ from execrl.rewards import Candidate, RewardFormula, load_config, parse_config
 REPO = Path(__file__).resolve().parents[1]
 BATCH = 64
 TITLE = "Reward throughput"
+POISON = "Here:\n```python\ny = " + "-" * 3000 + "1\n```\n"
 
 
 def mbpp_candidates(formula: RewardFormula, data_dir: str | None) -> list[Candidate]:
@@ -79,6 +84,7 @@ def localized_default() -> RewardFormula:
 
 
 def run(args: argparse.Namespace) -> str:
+    load = os.getloadavg()[0]
     formula = localized_default()
     candidates = mbpp_candidates(formula, args.data_dir)
     with tempfile.TemporaryDirectory() as scratch:
@@ -88,6 +94,8 @@ def run(args: argparse.Namespace) -> str:
     judge_times: dict[str, list[float]] = {name: [] for name in formula.judges}
     credit_times, totals = [], []
     timed_out: list[str] = []
+    poisoned_totals, poisoned_style = [], []
+    poison = formula.candidate(POISON, tests=["assert y == 1"])
     for batch in batches[1:]:
         started = time.perf_counter()
         scored = formula.score_batch(batch)
@@ -95,6 +103,13 @@ def run(args: argparse.Namespace) -> str:
         for candidate, breakdown in zip(batch, scored.breakdowns, strict=True):
             breakdown.token_rewards(token_offsets(tokenizer, candidate.response))
         finished = time.perf_counter()
+        poisoned = [*batch[:-1], poison]
+        # Judges only: tokenizing 3,000 minus signs with the tiny BPE tokenizer takes seconds, which
+        # measures the tokenizer (the trainer decodes generated ids instead).
+        poison_started = time.perf_counter()
+        poisoned_scored = formula.score_batch(poisoned)
+        poisoned_totals.append(time.perf_counter() - poison_started)
+        poisoned_style.append(poisoned_scored.judge_seconds["style"])
         timed_out += [
             str(c.task_id)
             for c, b in zip(batch, scored.breakdowns, strict=True)
@@ -115,7 +130,12 @@ def run(args: argparse.Namespace) -> str:
             f"of {BATCH} MBPP reference solutions in chat responses (of every four, one raises at load "
             "and one does not compile), with their tests; default formula with localized credit for "
             "every judge; sandbox with one worker per CPU. Times per batch of 64, after one warm-up "
-            "batch. The judges run in parallel threads, so their times overlap."
+            "batch. The judges run in parallel threads, so their times overlap. The last two rows: the "
+            "same batches with their last response replaced by `y = ---...-1` (3,000 signs), on which "
+            "Ruff overflows its stack when it lints several files, so that the style judge checks halves "
+            "of the batch again until that program is alone (judges only, without token offsets and "
+            f"credit). Load average when it started: {load:.1f} (other work on the machine "
+            "slows every row)."
         ),
         "",
         "| stage | median ms | max ms |",
@@ -123,9 +143,13 @@ def run(args: argparse.Namespace) -> str:
         *(row(f"judge `{name}`", values) for name, values in judge_times.items()),
         row("token offsets + credit", credit_times),
         row("**total**", totals),
+        row("judge `style`, one response that crashes Ruff in the batch", poisoned_style),
+        row("judges (`score_batch`), one response that crashes Ruff in the batch", poisoned_totals),
         "",
         f"Target: <= 1000 ms per batch of 64; median {statistics.median(totals) * 1000:.0f} ms "
-        f"({BATCH / statistics.median(totals):.0f} responses/s). A batch holding a program that runs into "
+        f"({BATCH / statistics.median(totals):.0f} responses/s); the judges on a batch with one response "
+        f"that crashes Ruff: median {statistics.median(poisoned_totals) * 1000:.0f} ms. A batch holding a "
+        "program that runs into "
         "the tests' timeout takes at least that timeout; "
         + (f"here MBPP task(s) {', '.join(timed_out)} did (max column)." if timed_out else "none did here."),
         "",

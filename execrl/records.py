@@ -26,9 +26,11 @@ class JudgeResult:
 
     ``score`` is the judge's raw score (before its weight). ``executed_spans`` are the character
     spans of response lines that ran, for credit that only rewards executed code; ``None`` when the
-    judge does not run the code.
+    judge does not run the code. ``error`` says why the judge could not judge this response (its tool
+    crashed or skipped it); ``score`` is then the judge's failure score and a finding says the same.
     """
 
     score: float
     findings: tuple[Finding, ...] = ()
     executed_spans: tuple[tuple[int, int], ...] | None = None
+    error: str | None = None

@@ -85,6 +85,7 @@ def score_file(
                     tests=item.tests,
                     test_setup=item.test_setup,
                     task_id=None if item.sample.task_id is None else str(item.sample.task_id),
+                    shown_tests=item.shown_tests,
                 )
                 for item in good
             ]

@@ -2,6 +2,11 @@
 
 A judge kind is added by decorating its factory with ``register_judge``; modules in
 ``execrl/rewards/judges/`` are imported on first lookup, so a new file there is all it takes.
+
+A response must only ever affect its own score: a judge that cannot judge one response (its tool
+crashed or skipped the file, a ``RecursionError`` on deeply nested code, ...) gives that response its
+``failure_score`` with a finding (``failed``), and ``RewardFormula`` enforces the same for judges that
+raise instead.
 """
 
 from __future__ import annotations
@@ -15,16 +20,18 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from execrl.errors import ExecrlError
-from execrl.records import JudgeResult
+from execrl.records import Finding, JudgeResult
 from execrl.rewards.extract import DEFAULT_MAX_CHARS, ExtractedCode, extract_code
+from execrl.tasks.types import Task, shown_asserts
 
 
 @dataclass(frozen=True)
 class Candidate:
     """One response to judge: its text, the code extracted from it, and what to check it against.
 
-    ``tests`` are assert statements (``None``: the task has none); ``task`` carries task data a
-    judge may need beyond tests (a robot task's world states for the simulator judge).
+    ``tests`` are assert statements (``None``: the task has none); ``shown_tests`` the indices of
+    those the prompt showed (the tests judge does not reward passing them); ``task`` carries task data
+    a judge may need beyond tests (a robot task's world states for the simulator judge).
     """
 
     response: str
@@ -33,6 +40,7 @@ class Candidate:
     test_setup: str = ""
     task_id: str | None = None
     task: Any = None
+    shown_tests: tuple[int, ...] = ()
 
     @property
     def code(self) -> str:
@@ -47,23 +55,53 @@ class Candidate:
         test_setup: str = "",
         task_id: str | None = None,
         task: Any = None,
+        shown_tests: Sequence[int] | None = None,
         max_chars: int = DEFAULT_MAX_CHARS,
     ) -> Candidate:
+        """``shown_tests`` defaults to the tests that ``task``'s prompt shows, when ``task`` is a Task."""
         text = response.decode("utf-8", errors="replace") if isinstance(response, bytes) else response
+        tests = None if tests is None else tuple(tests)
+        if shown_tests is None:
+            shown_tests = shown_asserts(task.prompt, tests) if isinstance(task, Task) and tests else ()
         return cls(
             response=text,
             extracted=extract_code(text, max_chars),
-            tests=None if tests is None else tuple(tests),
+            tests=tests,
             test_setup=test_setup,
             task_id=task_id,
             task=task,
+            shown_tests=tuple(shown_tests),
         )
 
 
 class Judge(Protocol):
-    """Scores a batch: one ``JudgeResult`` per candidate, in order, with findings as response spans."""
+    """Scores a batch: one ``JudgeResult`` per candidate, in order, with findings as response spans.
+
+    A judge whose worst score is not 0.0 says so in a ``failure_score`` attribute: the score of a
+    response it could not judge (see ``failure_score``).
+    """
 
     def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]: ...
+
+
+JUDGE_ERROR = "judge-error"  # the rule of the finding on a response its judge could not judge
+
+
+def failure_score(judge: Judge) -> float:
+    """The score ``judge`` gives a response it could not judge: its worst, 0.0 unless it says otherwise."""
+    return float(getattr(judge, "failure_score", 0.0))
+
+
+def failed(candidate: Candidate, score: float, reason: str, rule: str = JUDGE_ERROR) -> JudgeResult:
+    """The verdict on a response its judge could not judge: ``score``, and a finding over all the code."""
+    start, end = candidate.extracted.code_span()
+    return JudgeResult(score, (Finding(start, end, 1.0, rule, reason),), error=reason)
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message`` of an exception, the message cut to 300 characters."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message[:300]}" if message else type(exc).__name__
 
 
 class JudgeSettings(BaseModel):

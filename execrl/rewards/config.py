@@ -28,13 +28,13 @@ judges:
   syntax:                   # 0 if the code compiles, -1 if not (or no code)
     weight: 1.0
     credit: localized
-  tests:                    # fraction of tests passed, + all_pass_bonus if all pass
+  tests:                    # 1 + all_pass_bonus if every test passes, else 0 (scoring: all)
     weight: 1.0
     credit: uniform
     settings:
       all_pass_bonus: 0.5
       timeout_s: 5.0
-  style:                    # -(Ruff violations per line), capped at -max_penalty
+  style:                    # -(Ruff violations per statement), capped at -max_penalty
     weight: 0.25
     credit: localized
     settings:

@@ -6,20 +6,38 @@ raises: odd input (empty, prose only, lone surrogates, oversized) gives defined 
 
 Rules, in order:
 - the response is cut at ``max_chars`` (a ``response-too-long`` note covers the cut-off tail);
-- fenced blocks (```` ``` ```` or ``~~~``, CommonMark-style, an unterminated fence runs to the end)
-  tagged ``python``/``py``/``python3``/``py3`` or untagged are the code, joined by newlines; blocks
-  tagged another language (``bash``, ``text``, ...) are never Python;
+- fenced blocks found by CommonMark's fence rules (below) tagged ``python``/``py``/``python3``/``py3``
+  or untagged are the code, joined by newlines; blocks tagged another language (``bash``, ``text``,
+  ...) are never Python;
 - without any fence the whole response is the code, minus leading and trailing prose lines when the
   whole does not compile;
 - lone surrogates (which cannot be encoded, so no tool could read the code) become U+FFFD, one
   character for one, so offsets stay valid.
+
+Fences, as CommonMark has them: lines end at ``\n``, ``\r\n`` or ``\r`` only; an opening fence is
+at most three spaces of indentation, then three or more backticks or tildes, then an info string
+whose first word is the language (a backtick fence's info string holds no backtick); the closing
+fence is at most three spaces, then at least as many of the same character, then only spaces or
+tabs; a block left open runs to the end; up to the opening fence's indentation in spaces is removed
+from each content line. So ``print("```")`` or a line ```` ```bash ```` never ends a block, and a
+```` ```` ```` block holds ```` ``` ```` lines.
+
+One departure, so that honest code is not punished: a line of only backticks inside a triple-quoted
+string is a valid closing fence to CommonMark, which would cut the program there. A Python block
+therefore ends at the first closing fence whose block compiles, trying CommonMark's closing fence
+first, then up to ``_LATER_CLOSERS`` later ones, then the end of the response; when none compiles,
+at CommonMark's. (Only when the block before CommonMark's closing fence holds a triple quote or a
+backslash-newline: otherwise no string goes on past a line, and CommonMark's fence is the answer.) The compiles are capped per response (``_COMPILE_BUDGET`` characters per character
+of response), after which the plain CommonMark rule applies.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import keyword
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -28,8 +46,13 @@ from execrl.records import Finding
 DEFAULT_MAX_CHARS = 20_000
 PYTHON_TAGS = frozenset({"", "python", "py", "python3", "py3"})
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's tokenizer and Ruff both count as a new line
-_FENCE = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})[ \t]*([^\s`]*)")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's tokenizer and Ruff both count as a new line
+_OPENING = re.compile(r"( {0,3})(`{3,}|~{3,})(.*)")
+_CLOSING = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")
+_LATER_CLOSERS = 8
+_STRING_GOES_ON = re.compile(r"\"\"\"|'''|\\(?:\r\n|\r|\n)")  # a triple quote, or a backslash-newline
+Span = tuple[int, int]
+_COMPILE_BUDGET = 4  # characters compiled to place closing fences, per character of the response
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # A prose line: optional list marker, then two words, the first not a Python keyword (checked apart).
 _PROSE = re.compile(r"(?:\d+[.)]\s+|[-*]\s+)?([A-Za-z][\w'’-]*)[,.!?:;]?\s+[A-Za-z`]")
@@ -71,7 +94,7 @@ class ExtractedCode:
     def _lines(self) -> list[tuple[int, int]]:
         """Each line's first offset and the offset of its line break (or of the code's end)."""
         lines, start = [], 0
-        for brk in _LINE_BREAK.finditer(self.code):
+        for brk in LINE_BREAK.finditer(self.code):
             lines.append((start, brk.start()))
             start = brk.end()
         lines.append((start, len(self.code)))
@@ -156,21 +179,23 @@ def extract_code(response: str | bytes, max_chars: int = DEFAULT_MAX_CHARS) -> E
                 f"response has {len(full)} characters; only the first {max_chars} were judged",
             )
         )
-    bounds = _fenced_blocks(text)
-    if bounds is None:
-        bounds = [_plain_code_bounds(text)]
+    blocks = _fenced_blocks(text)
+    if blocks is None:
+        blocks = [[_plain_code_bounds(text)]]
     segments: list[Segment] = []
     parts: list[str] = []
     cursor = 0
-    for start, end in bounds:
-        if end <= start:
+    for block in blocks:
+        pieces = [(start, end) for start, end in block if end > start]
+        if not pieces:
             continue
         if parts and not parts[-1].endswith(("\n", "\r")):
             parts.append("\n")
             cursor += 1
-        segments.append(Segment(cursor, start, end - start))
-        parts.append(text[start:end])
-        cursor += end - start
+        for start, end in pieces:
+            segments.append(Segment(cursor, start, end - start))
+            parts.append(text[start:end])
+            cursor += end - start
     code = "".join(parts)
     for bad in _SURROGATE.finditer(text):
         notes.append(
@@ -193,52 +218,124 @@ def replace_surrogates(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
-def _fenced_blocks(text: str) -> list[tuple[int, int]] | None:
-    """Spans of the Python fenced blocks' contents; ``None`` when the text has no fence at all."""
-    blocks: list[tuple[int, int]] = []
+@dataclass(frozen=True)
+class _Line:
+    start: int  # response offset of its first character
+    end: int  # response offset after its line break
+    text: str  # without the line break
+
+
+@dataclass(frozen=True)
+class _Fence:
+    indent: int
+    marker: str  # the opening run of backticks or tildes
+    language: str  # the info string's first word, lowercased
+
+
+def _lines(text: str) -> list[_Line]:
+    lines, start = [], 0
+    for brk in LINE_BREAK.finditer(text):
+        lines.append(_Line(start, brk.end(), text[start : brk.start()]))
+        start = brk.end()
+    if start < len(text):
+        lines.append(_Line(start, len(text), text[start:]))
+    return lines
+
+
+def _opening(line: str) -> _Fence | None:
+    match = _OPENING.fullmatch(line)
+    if match is None or (match.group(2)[0] == "`" and "`" in match.group(3)):
+        return None
+    words = match.group(3).split()
+    return _Fence(len(match.group(1)), match.group(2), words[0].lower() if words else "")
+
+
+def _closes(line: str, fence: _Fence) -> bool:
+    match = _CLOSING.fullmatch(line)
+    return (
+        match is not None
+        and match.group(1)[0] == fence.marker[0]
+        and len(match.group(1)) >= len(fence.marker)
+    )
+
+
+def _content(lines: list[_Line], first: int, stop: int, indent: int) -> list[Span]:
+    """Response spans of lines ``first`` up to ``stop`` (excluded), each without up to ``indent`` spaces."""
+    spans: list[Span] = []
+    for line in lines[first:stop]:
+        cut = min(indent, len(line.text) - len(line.text.lstrip(" ")))
+        start = line.start + cut
+        if spans and spans[-1][1] == start:
+            spans[-1] = (spans[-1][0], line.end)
+        else:
+            spans.append((start, line.end))
+    return spans
+
+
+def _fenced_blocks(text: str) -> list[list[Span]] | None:
+    """Each Python fenced block's content as response spans; ``None`` when the text has no fence at all."""
+    lines = _lines(text)
+    blocks: list[list[Span]] = []
+    budget = _COMPILE_BUDGET * len(text)
     seen_fence = False
-    opening: tuple[str, str, int] | None = None  # marker, tag, content start
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        line_start, pos = pos, pos + len(line)
-        match = _FENCE.match(line)
-        if opening is None:
-            if match:
-                seen_fence = True
-                opening = (match.group(1), match.group(2).lower(), pos)
+    i = 0
+    while i < len(lines):
+        fence = _opening(lines[i].text)
+        if fence is None:
+            i += 1
             continue
-        marker, tag, content_start = opening
-        if (
-            match
-            and match.group(1)[0] == marker[0]
-            and len(match.group(1)) >= len(marker)
-            and not match.group(2)
-            and not line[match.end() :].strip()
-        ):
-            if tag in PYTHON_TAGS:
-                blocks.append((content_start, line_start))
-            opening = None
-    if opening is not None and opening[1] in PYTHON_TAGS:
-        blocks.append((opening[2], len(text)))
+        seen_fence = True
+        closers = (j for j in range(i + 1, len(lines)) if _closes(lines[j].text, fence))
+        end = next(closers, None)  # CommonMark's closing line; None: the block runs to the end
+        if fence.language in PYTHON_TAGS:
+            end, budget = _python_end(text, lines, i, fence, end, closers, budget)
+            blocks.append(_content(lines, i + 1, len(lines) if end is None else end, fence.indent))
+        i = len(lines) if end is None else end + 1
     return blocks if seen_fence else None
+
+
+def _python_end(
+    text: str,
+    lines: list[_Line],
+    opening: int,
+    fence: _Fence,
+    first: int | None,
+    later: Iterator[int],
+    budget: int,
+) -> tuple[int | None, int]:
+    """The closing line of a Python block (module docstring): the first candidate whose block
+    compiles, or CommonMark's ``first``; and what is left of the compile budget."""
+    if first is None:
+        return None, budget
+    head = text[lines[opening].end : lines[first].start]
+    if not _STRING_GOES_ON.search(head):
+        # A fence line is valid Python only inside a string that goes on past a line break; with none
+        # open before CommonMark's closing fence, no later one can give code that compiles.
+        return first, budget
+    for end in [first, *itertools.islice(later, _LATER_CLOSERS), None]:
+        spans = _content(lines, opening + 1, len(lines) if end is None else end, fence.indent)
+        size = sum(stop - start for start, stop in spans)
+        if size > budget:
+            break
+        budget -= size
+        if compiles("".join(text[start:stop] for start, stop in spans)):
+            return end, budget
+    return first, budget
 
 
 def _plain_code_bounds(text: str) -> tuple[int, int]:
     """The whole text, minus leading/trailing prose and blank lines when the whole does not compile."""
-    if _compiles(text):
+    if compiles(text):
         return 0, len(text)
-    lines, pos = [], 0
-    for line in text.splitlines(keepends=True):
-        lines.append((pos, pos + len(line), line))
-        pos += len(line)
+    lines = _lines(text)
     first, last = 0, len(lines) - 1
-    while first <= last and _is_prose_or_blank(lines[first][2]):
+    while first <= last and _is_prose_or_blank(lines[first].text):
         first += 1
-    while last >= first and _is_prose_or_blank(lines[last][2]):
+    while last >= first and _is_prose_or_blank(lines[last].text):
         last -= 1
     if first > last:
         return 0, 0
-    return lines[first][0], lines[last][1]
+    return lines[first].start, lines[last].end
 
 
 def _is_prose_or_blank(line: str) -> bool:
@@ -247,12 +344,13 @@ def _is_prose_or_blank(line: str) -> bool:
     if line[0] in " \t":
         return False
     match = _PROSE.match(line)
-    return bool(match) and match.group(1) not in _KEYWORDS and not _compiles(line)
+    return bool(match) and match.group(1) not in _KEYWORDS and not compiles(line)
 
 
-def _compiles(source: str) -> bool:
+def compiles(source: str) -> bool:
+    """Whether CPython compiles ``source``; never raises (deep nesting, null bytes: False)."""
     try:
         compile(source, "<response>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, UnicodeError):
+    except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError):
         return False
     return True

@@ -5,10 +5,17 @@ score, and the weighted reward. With a tokenizer's offsets, the per-token reward
 ``execrl.credit.combine`` with each judge's credit strategy. Normalisation keeps a running mean and
 std per judge over every score seen so far (updated with the batch before it is normalised); the
 trainer can save and restore ``RewardFormula.stats``.
+
+One response only ever affects its own score: a judge that raises on a batch is run again on each
+candidate alone, and a candidate it still raises on gets the judge's failure score with a
+``judge-error`` finding. A judge that judges no response of a batch (every result an error) is run
+on a trivial program in the first candidate's context; if it fails there too it is broken
+(misconfigured plug-in, missing tool), and ``score_batch`` raises an ``ExecrlError`` naming it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -20,11 +27,15 @@ from typing import Any
 from execrl.credit import CreditPart, combine
 from execrl.errors import ExecrlError
 from execrl.records import JudgeResult
-from execrl.rewards.base import Candidate, Judge, judge_kind
+from execrl.rewards.base import Candidate, Judge, describe, failed, failure_score, judge_kind
 from execrl.rewards.config import ResolvedJudge, RewardConfig, load_config, resolve
 
 Span = tuple[int, int]
 _EPS = 1e-8
+# What a broken judge is run on once it has failed on a whole batch: any judge that works at all
+# judges this without an error (whether the verdict is good does not matter).
+CANARY_RESPONSE = "```python\ndef canary():\n    return 1\n```\n"
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -139,8 +150,29 @@ class RewardFormula:
 
     def _timed(self, name: str, batch: Sequence[Candidate]) -> tuple[list[JudgeResult], float]:
         started = time.perf_counter()
-        results = _checked(name, self.judges[name](batch), len(batch))
+        results = self._judged(name, batch)
         return results, time.perf_counter() - started
+
+    def _judged(self, name: str, batch: Sequence[Candidate]) -> list[JudgeResult]:
+        """The judge's results, each response's failure confined to that response (module docstring)."""
+        judge = self.judges[name]
+        try:
+            results = _checked(name, judge(batch), len(batch))
+        except Exception:  # noqa: BLE001 - whatever sank the batch, find whose it is
+            # One response can sink a whole batch (Ruff overflowing its stack): judge each alone.
+            results = [_judged_alone(name, judge, candidate) for candidate in batch]
+        errors = [r.error for r in results if r.error is not None]
+        if errors and len(errors) == len(results):
+            _check_alive(name, judge, batch[0], errors[0], len(batch))
+        if errors:
+            _log.warning(
+                "judge %r could not judge %d of %d responses (first: %s)",
+                name,
+                len(errors),
+                len(batch),
+                errors[0],
+            )
+        return results
 
     def _component(self, entry: ResolvedJudge, result: JudgeResult) -> ComponentReward:
         value = self.stats[entry.name].normalize(result.score) if entry.normalize else result.score
@@ -148,6 +180,33 @@ class RewardFormula:
             value = min(max(value, entry.clip[0]), entry.clip[1])
         return ComponentReward(
             entry.name, entry.kind, result, value, entry.weight * value, entry.credit, entry.credit_options
+        )
+
+
+def _judged_alone(name: str, judge: Judge, candidate: Candidate) -> JudgeResult:
+    try:
+        [result] = _checked(name, judge([candidate]), 1)
+    except Exception as exc:  # noqa: BLE001
+        return failed(
+            candidate, failure_score(judge), f"judge {name!r} failed on this response: {describe(exc)}"
+        )
+    return result
+
+
+def _check_alive(name: str, judge: Judge, like: Candidate, first_error: str, count: int) -> None:
+    """Raise if ``judge`` cannot judge a trivial program either: then it is broken, not the responses."""
+    canary = Candidate.from_response(
+        CANARY_RESPONSE, tests=like.tests, test_setup=like.test_setup, task_id=like.task_id, task=like.task
+    )
+    try:
+        [result] = _checked(name, judge([canary]), 1)
+        problem = result.error
+    except Exception as exc:  # noqa: BLE001
+        problem = describe(exc)
+    if problem is not None:
+        raise ExecrlError(
+            f"judge {name!r} is broken: it judged none of the {count} responses of the batch "
+            f"({first_error}) nor a trivial program ({problem}); check its configuration and installation"
         )
 
 

@@ -1,7 +1,8 @@
 """The JSONL records of ``execrl reward``: samples to score in, scored samples out.
 
 Input lines: ``{"prompt", "response", "tests": [assert, ...]}`` or ``{"prompt", "response",
-"task_id": "mbpp/<n>"}`` (other keys are ignored); bytes that are not UTF-8
+"task_id": "mbpp/<n>"}`` (other keys are ignored), optionally with ``shown_tests``: the indices of
+the tests the prompt showed (by default, those whose text appears in ``prompt``); bytes that are not UTF-8
 and lone surrogates read as U+FFFD. Output lines: the sample, its total ``reward``,
 each judge's ``components`` (score, findings as response spans), and ``tokens`` / ``token_rewards``.
 """
@@ -22,6 +23,7 @@ from execrl.rewards.config import validation_message
 from execrl.rewards.extract import replace_surrogates
 from execrl.rewards.formula import RewardBreakdown
 from execrl.tasks import Task, load_mbpp
+from execrl.tasks.types import shown_asserts
 
 
 class RewardSample(BaseModel):
@@ -31,6 +33,7 @@ class RewardSample(BaseModel):
     response: str
     tests: list[str] | None = None
     task_id: str | int | None = None
+    shown_tests: list[int] | None = None
 
     @model_validator(mode="after")
     def _has_tests(self) -> RewardSample:
@@ -41,12 +44,14 @@ class RewardSample(BaseModel):
 
 @dataclass(frozen=True)
 class SampleLine:
-    """A readable input line: its 1-based number, the sample, and the tests (and setup) to judge it by."""
+    """A readable input line: its 1-based number, the sample, and the tests (and setup) to judge it by;
+    ``shown_tests``: the indices of the tests its prompt showed."""
 
     line: int
     sample: RewardSample
     tests: tuple[str, ...]
     test_setup: str
+    shown_tests: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,14 +104,23 @@ def read_samples(
             # the same character that the tokens show).
             sample = sample.model_copy(update={"response": replace_surrogates(sample.response)})
             if sample.tests is not None:
-                yield SampleLine(number, sample, tuple(sample.tests), "")
+                tests, setup = tuple(sample.tests), ""
+            else:
+                try:
+                    tests, setup = task_tests(sample.task_id, data_dir)
+                except ExecrlError as exc:
+                    yield BadLine(number, str(exc))
+                    continue
+            if sample.shown_tests is None:
+                shown = shown_asserts(sample.prompt, tests)
+            elif all(0 <= i < len(tests) for i in sample.shown_tests):
+                shown = tuple(sample.shown_tests)
+            else:
+                yield BadLine(
+                    number, f"shown_tests {sample.shown_tests} are not indices of its {len(tests)} tests"
+                )
                 continue
-            try:
-                tests, setup = task_tests(sample.task_id, data_dir)
-            except ExecrlError as exc:
-                yield BadLine(number, str(exc))
-                continue
-            yield SampleLine(number, sample, tests, setup)
+            yield SampleLine(number, sample, tests, setup, shown)
 
 
 class FindingOut(BaseModel):

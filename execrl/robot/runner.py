@@ -49,14 +49,27 @@ class RobotRun:
     error_line: int | None = None
 
     @classmethod
-    def from_report(cls, report: dict) -> RobotRun:
-        """From the plain data the simulator's entry function returns."""
+    def from_report(cls, report: Any) -> RobotRun:
+        """From the plain data the simulator's entry function returns.
+
+        That data comes from the process that ran the candidate, which can rebind the entry function
+        and return anything: it is checked field by field, and ``ValueError`` says what is wrong.
+        """
+        if not isinstance(report, dict) or set(report) != _REPORT_KEYS:
+            raise ValueError(f"not a report with the keys {sorted(_REPORT_KEYS)}")
+        if report["status"] not in _RUN_STATUSES:
+            raise ValueError(f"unknown status {str(report['status'])[:50]!r}")
+        for key in ("error_type", "error_message"):
+            if report[key] is not None and not isinstance(report[key], str):
+                raise ValueError(f"{key} is not a string")
+        line = report["error_line"]
+        if line is not None and (type(line) is not int or line < 1):
+            raise ValueError("error_line is not a positive line number")
+        steps = report["trace"]
+        if not isinstance(steps, (list, tuple)) or not all(_is_step(step) for step in steps):
+            raise ValueError("the trace is not a sequence of (action, text, options) steps")
         return cls(
-            status=report["status"],
-            trace=trace_from_data(report["trace"]),
-            error_type=report["error_type"],
-            error_message=report["error_message"],
-            error_line=report["error_line"],
+            report["status"], trace_from_data(steps), report["error_type"], report["error_message"], line
         )
 
     @property
@@ -77,14 +90,27 @@ def robot_job(program: str, state: dict[str, Any], timeout_s: float = SIMULATION
     )
 
 
+def _is_step(step: Any) -> bool:
+    return (
+        isinstance(step, (list, tuple)) and len(step) == 3 and all(isinstance(part, str) for part in step[:2])
+    )
+
+
+_REPORT_KEYS = frozenset({"status", "trace", "error_type", "error_message", "error_line"})
+_RUN_STATUSES = frozenset({"success", "timeout", "exception"})
 _TIMEOUT_STATUSES = (Status.TIMEOUT, Status.OUTPUT_EXCEEDED)  # the benchmark sees a blocked pipe as a timeout
 
 
 def decode_run(result: JobResult) -> RobotRun:
     """What the simulator reported, or, when the program never got that far, what the sandbox saw."""
     outcome = result.tests[0] if result.tests else None
-    if outcome is not None and outcome.passed and isinstance(outcome.value, dict):
-        return RobotRun.from_report(outcome.value)
+    if outcome is not None and outcome.passed:
+        try:
+            return RobotRun.from_report(outcome.value)
+        except ValueError as exc:  # the program replaced the simulator's entry function
+            return RobotRun(
+                "exception", Trace(), "InvalidReport", f"the simulator's report is malformed: {exc}"
+            )
     if result.status in _TIMEOUT_STATUSES or (outcome is not None and outcome.error_type == "CallTimeout"):
         return RobotRun(status="timeout", trace=Trace())
     # A job-level error (syntax, load time) comes before the entry call's, which then never ran.

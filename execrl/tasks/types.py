@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,50 @@ class Task:
     test_setup: str = ""
     challenge_asserts: tuple[str, ...] = ()
     split: str | None = None
+
+    @property
+    def shown_tests(self) -> tuple[int, ...]:
+        """Indices of the ``test_asserts`` that the prompt shows (see ``shown_asserts``)."""
+        return shown_asserts(self.prompt, self.test_asserts)
+
+
+# What may touch a shown expression in the prompt: anything that would make it part of a longer one
+# (``f(1) == 1`` is not shown by ``f(1) == 10``, nor by ``g.f(1) == 1``).
+_CONTINUES_BEFORE = re.compile(r"[\w.]")
+_CONTINUES_AFTER = re.compile(r"[\w.(\[]")
+
+
+def shown_asserts(prompt: str, asserts: Sequence[str]) -> tuple[int, ...]:
+    """Indices of the ``asserts`` that ``prompt`` shows: the statement, or its expression without
+    ``assert``, appears in it as a whole (runs of whitespace compared as one space).
+
+    Read from the text, so it holds however the prompt was written (MBPP's "Your code should pass
+    these tests", the built-in tasks' "For example", an MBPP+ docstring's example).
+    """
+    text = " ".join(prompt.split())
+    shown = []
+    for index, statement in enumerate(asserts):
+        expression = " ".join(statement.split())
+        expression = expression.removeprefix("assert ").strip()
+        if expression and _appears(text, expression):
+            shown.append(index)
+    return tuple(shown)
+
+
+def _appears(text: str, part: str) -> bool:
+    start = text.find(part)
+    while start >= 0:
+        end = start + len(part)
+        before_ok = (
+            start == 0 or not _CONTINUES_BEFORE.match(text[start - 1]) or not _CONTINUES_BEFORE.match(part[0])
+        )
+        after_ok = (
+            end == len(text) or not _CONTINUES_AFTER.match(text[end]) or not _CONTINUES_AFTER.match(part[-1])
+        )
+        if before_ok and after_ok:
+            return True
+        start = text.find(part, start + 1)
+    return False
 
 
 @dataclass(frozen=True, eq=False)

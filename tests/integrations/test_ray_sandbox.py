@@ -118,7 +118,7 @@ def test_actors_that_cannot_start_are_an_error_not_a_hang(cluster):
 
 
 def test_tests_judge_scores_the_same_through_ray(farm):
-    judge = tests_kind.TestsJudge(tests_kind.TestsSettings(timeout_s=1.5))
+    judge = tests_kind.TestsJudge(tests_kind.TestsSettings(timeout_s=1.5, scoring="partial"))
     tests = ("assert add(1, 2) == 3", "assert add(0, 0) == 0", "assert add(-1, 1) == 0")
     responses = [
         f"```python\n{ADD}```",

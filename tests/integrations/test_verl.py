@@ -28,7 +28,7 @@ judges:
   tests:
     weight: 1.0
     credit: uniform
-    settings: {timeout_s: 2.0}
+    settings: {timeout_s: 2.0, scoring: partial}   # partial credit: three distinct totals
 """
 
 TASK = Task(

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from execrl.rewards.extract import extract_code
+from execrl.rewards.extract import compiles, extract_code
 
 
 def _text(response: str, span: tuple[int, int]) -> str:
@@ -100,3 +101,138 @@ def test_every_code_character_maps_to_the_same_response_character(blocks) -> Non
     for offset, char in enumerate(extracted.code):
         mapped = extracted.response_offset(offset)
         assert response[mapped] == char or char == "\n"
+
+
+# -- fences, as a Markdown parser finds them (issue 19, hole 8) ---------------------------------------------
+
+
+def _maps_back(response: str) -> None:
+    """Every code character is the response character it maps to (joining newlines aside)."""
+    extracted = extract_code(response)
+    for offset, char in enumerate(extracted.code):
+        assert response[extracted.response_offset(offset)] == char or char == "\n"
+
+
+PROGRAM_WITH_FENCE_IN_STRING = 'def add(a, b):\n    return a + b\n\n\nFENCE = """\n```\n"""\n'
+
+
+def test_a_fence_line_inside_a_string_does_not_end_the_block() -> None:
+    response = f"Here:\n```python\n{PROGRAM_WITH_FENCE_IN_STRING}```\nIt adds."
+    extracted = extract_code(response)
+    assert extracted.code == PROGRAM_WITH_FENCE_IN_STRING
+    assert _text(response, extracted.lines_span(7)) == '"""'
+    _maps_back(response)
+
+
+def test_fence_lines_around_code_in_a_string_and_a_block_after() -> None:
+    program = 'def fence(code):\n    return """\n```\n""" + code + """\n```\n"""\n'
+    response = f"```python\n{program}```\nand then:\n```python\nprint(fence('x'))\n```\n"
+    assert extract_code(response).code == program + "print(fence('x'))\n"
+    _maps_back(response)
+
+
+def test_tilde_fences_and_markers_that_do_not_match() -> None:
+    response = "~~~python\nx = '''\n~~~\n```\n'''\ny = 1\n~~~\nprose\n"
+    # ``` cannot close a ~~~ block; the ~~~ inside the string does not end it either
+    assert extract_code(response).code == "x = '''\n~~~\n```\n'''\ny = 1\n"
+    response = "```\nx = 1\n~~~\n```\n"
+    assert extract_code(response).code == "x = 1\n~~~\n"  # ~~~ does not close a ``` block
+
+
+@pytest.mark.parametrize(
+    ("opening", "python"),
+    [
+        ("```python", True),
+        ("``` python", True),
+        ("```Python3 title='solution.py'", True),
+        ("```py {.numberLines}", True),
+        ("~~~ py3", True),
+        ("```", True),
+        ("```bash", False),
+        ("```text", False),
+        ("````markdown", False),
+    ],
+)
+def test_the_info_string_s_first_word_is_the_language(opening: str, python: bool) -> None:
+    closing = opening[0] * (4 if opening.startswith("````") else 3)
+    extracted = extract_code(f"Code:\n{opening}\nx = 1\n{closing}\nDone.\n")
+    assert extracted.code == ("x = 1\n" if python else "")
+
+
+def test_a_backtick_in_a_backtick_info_string_is_no_fence() -> None:
+    response = "Use ```py`thon for this.\nx = 1\n"
+    assert extract_code(response).code == "x = 1\n"  # no fence at all: the prose line is dropped
+
+
+def test_nested_fences() -> None:
+    outer_markdown = "````markdown\n```python\nx = 1\n```\n````\n"
+    assert extract_code(outer_markdown).code == ""  # a Markdown example, not code
+    outer_python = "````python\ns = '''\n```\n'''\n````\n"
+    assert extract_code(outer_python).code == "s = '''\n```\n'''\n"  # ``` cannot close ````
+    shorter_inner = "````\nx = 1\n```\ny = 2\n`````\n"
+    assert extract_code(shorter_inner).code == "x = 1\n```\ny = 2\n"  # ````` closes ````
+
+
+def test_closing_fence_rules() -> None:
+    assert extract_code("```python\nx = 1\n```  \t\nprose\n").code == "x = 1\n"  # trailing blanks
+    assert extract_code("```python\nx = 1\n   ```\nprose\n").code == "x = 1\n"  # three spaces
+    assert extract_code("```python\nx = 1\n    ```\n").code == "x = 1\n    ```\n"  # four: content
+    assert extract_code("```python\nx = 1\n``` no\ny = 2\n```\n").code == "x = 1\n``` no\ny = 2\n"
+
+
+def test_an_indented_fence_removes_its_indentation_from_the_content() -> None:
+    response = "1. Define it:\n   ```python\n   def f(x):\n       return x\n  y = 2\n   ```\n2. Done."
+    extracted = extract_code(response)
+    assert extracted.code == "def f(x):\n    return x\ny = 2\n"
+    assert _text(response, extracted.lines_span(2)) == "return x"
+    assert _text(response, extracted.position_span(3, 0, 3, 1)) == "y"
+    _maps_back(response)
+    assert extract_code("    ```python\n    x = 1\n    ```\n").code == "    ```python\n    x = 1\n    ```\n"
+
+
+def test_only_python_line_breaks_split_lines() -> None:
+    response = "```python\nx = 1  # a\u2028```\ny = 2\n```\n"
+    assert extract_code(response).code == "x = 1  # a\u2028```\ny = 2\n"
+
+
+def test_unclosed_fences() -> None:
+    assert extract_code("```python\nx = 1\n").code == "x = 1\n"
+    # the string's fence line would close it; the block that compiles runs to the end
+    response = 'Sure:\n```python\ns = """\n```\n"""\nprint(s)\n'
+    assert extract_code(response).code == 's = """\n```\n"""\nprint(s)\n'
+
+
+def test_a_block_that_does_not_compile_ends_where_commonmark_ends_it() -> None:
+    response = "```python\ndef f(:\n```\nSome prose.\n```python\nprint(1)\n```\n"
+    assert extract_code(response).code == "def f(:\nprint(1)\n"
+    # ~~~x is valid Python, but outside a string a fence line is a fence: CommonMark's answer stands
+    assert extract_code("~~~python\nx = (1 +\n~~~\n2)\n~~~\n").code == "x = (1 +\n"
+
+
+def test_many_fences_keep_commonmark_blocks_once_the_compile_budget_is_spent() -> None:
+    response = "```python\n(\n```\n" * 2000
+    extracted = extract_code(response, max_chars=len(response))
+    assert extracted.code == "(\n" * 2000
+    _maps_back(response[:3000])
+
+
+_STRING_LINE = st.sampled_from(["```", "~~~", "````", "   ```", "```python", "x = 1", ""])
+_STATEMENT = st.sampled_from(["x = 1", "y = 'é' * 2", "print('a')", "z = [1, 2]", "", "# note"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(_STATEMENT, min_size=1, max_size=3),
+    st.lists(_STRING_LINE, max_size=3),
+    st.sampled_from(["```python", "```", "~~~py", "   ```python", "````"]),
+)
+def test_programs_with_fence_lines_in_strings_are_extracted_whole(lines, inner, opening) -> None:
+    program = "\n".join(lines) + '\ns = """\n' + "\n".join(inner) + '\n"""\n'
+    indent = " " * (len(opening) - len(opening.lstrip(" ")))
+    body = "".join(f"{indent}{line}\n" if line else "\n" for line in program.split("\n")[:-1])
+    marker = opening.strip()
+    closing = indent + marker[0] * (len(marker) - len(marker.lstrip(marker[0])))
+    response = f"Answer:\n{opening}\n{body}{closing}\nThat is all.\n"
+    assert compiles(program)
+    assert extract_code(response).code == program
+    _maps_back(response)

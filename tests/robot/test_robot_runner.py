@@ -67,3 +67,46 @@ def test_an_error_inside_the_call_is_reported():
 def test_a_crash_without_any_message_names_the_sandbox_status():
     run = decode_run(JobResult(Status.KILLED))
     assert (run.status, run.error) == ("exception", "killed")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        {},
+        "success",
+        {"status": "success", "trace": [], "error_type": None, "error_message": None},  # a key missing
+        {"status": "won", "trace": [], "error_type": None, "error_message": None, "error_line": None},
+        {"status": "success", "trace": "GoTo", "error_type": None, "error_message": None, "error_line": None},
+        {
+            "status": "success",
+            "trace": [("GoTo",)],
+            "error_type": None,
+            "error_message": None,
+            "error_line": None,
+        },
+        {
+            "status": "success",
+            "trace": [(1, 2, 3)],
+            "error_type": None,
+            "error_message": None,
+            "error_line": None,
+        },
+        {"status": "exception", "trace": [], "error_type": 7, "error_message": None, "error_line": None},
+        {"status": "exception", "trace": [], "error_type": "E", "error_message": None, "error_line": "4"},
+        {"status": "exception", "trace": [], "error_type": "E", "error_message": None, "error_line": True},
+        {"status": "exception", "trace": [], "error_type": "E", "error_message": None, "error_line": 0},
+        {
+            "status": "success",
+            "trace": [],
+            "error_type": None,
+            "error_message": None,
+            "error_line": None,
+            "x": 1,
+        },
+    ],
+)
+def test_a_report_the_program_forged_badly_is_a_failed_run_not_a_crash(value):
+    """The report comes from the process that ran the candidate, which can rebind the entry function."""
+    run = decode_run(JobResult(Status.PASSED, tests=(Outcome(0, True, value=value),)))
+    assert (run.status, run.error_type, len(run.trace)) == ("exception", "InvalidReport", 0)

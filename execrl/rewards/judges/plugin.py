@@ -1,8 +1,11 @@
 """The plugin judge: any user function ``module:function`` with the judge interface.
 
 The function takes the batch (a sequence of ``Candidate``) and returns one ``JudgeResult`` per
-candidate; its score convention is its own. Import problems are reported when the config is loaded;
-an exception raised while judging is reported as an ``ExecrlError`` naming the plugin.
+candidate; its score convention is its own, so the settings say which score is its worst
+(``failure_score``): a response the function raises on, or returns a bad result for, gets that score
+with a ``judge-error`` finding (``RewardFormula`` judges such a batch again one response at a time).
+Import problems are reported when the config is loaded; a function that fails on every response of a
+batch and on a trivial program is broken, and scoring raises an ``ExecrlError`` naming the plugin.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ class PluginSettings(JudgeSettings):
         pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$",
         description="module:function, e.g. mypkg.judges:docstring_judge",
     )
+    # The score of a response the function fails on: give your scale's worst (0.0 suits [0, 1] scores;
+    # a penalty scale such as [-1, 0] needs -1, or a crash would score like a clean response).
+    failure_score: float = Field(0.0, allow_inf_nan=False)
 
 
 def load_callable(reference: str) -> Callable[..., object]:
@@ -48,6 +54,7 @@ class PluginJudge:
     def __init__(self, settings: PluginSettings) -> None:
         self.reference = settings.callable
         self.function = load_callable(settings.callable)
+        self.failure_score = settings.failure_score
 
     def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]:
         try:

@@ -2,8 +2,14 @@
 
 Score: ``-min(1, sum(severity weight x confidence weight) / saturation)`` over Bandit's issues, so
 0.0 is clean and issues worth ``saturation`` (by default one HIGH-severity, HIGH-confidence issue)
-give -1.0. Each finding's severity is its weight. Code that does not parse scores 0.0 (the syntax
-judge owns that).
+give -1.0. Each finding's severity is its weight. Code that Python cannot compile scores 0.0 (the
+syntax judge owns that).
+
+``# nosec`` comments are not honoured (``ignore_nosec``): a policy would learn to append them. A file
+Bandit did not fully analyse scores -1.0 with a ``bandit-skipped`` finding: one it skipped although
+Python compiles it (a bogus ``# coding: xyz`` declaration, which Python ignores in a str but Bandit
+does not; a ~1000-term ``1 + 1 + ...`` that overflows its walker's recursion), and one on which a
+Bandit test raised (``mark_safe()`` without arguments breaks B703), since its issues went unreported.
 
 Bandit reads strings only through the private ``BanditManager._parse_file`` (about 2.5 ms per program,
 against ~310 ms for a CLI process per program; shared/specs/judges.md). That is why bandit is pinned
@@ -14,7 +20,9 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Literal
 
 from bandit.core import config as bandit_config
@@ -23,8 +31,10 @@ from pydantic import Field, PositiveFloat, field_validator
 
 from execrl.errors import ExecrlError
 from execrl.records import Finding, JudgeResult
-from execrl.rewards.base import Candidate, JudgeSettings, register_judge
+from execrl.rewards.base import Candidate, JudgeSettings, describe, failed, register_judge
+from execrl.rewards.extract import compiles
 
+BANDIT_SKIPPED = "bandit-skipped"
 LEVELS = ("LOW", "MEDIUM", "HIGH")
 Level = Literal["LOW", "MEDIUM", "HIGH"]
 
@@ -50,27 +60,56 @@ class SecuritySettings(JudgeSettings):
 
 @register_judge("security", SecuritySettings)
 class SecurityJudge:
+    failure_score = -1.0
+
     def __init__(self, settings: SecuritySettings) -> None:
         if not hasattr(bandit_manager.BanditManager, "_parse_file"):
             raise ExecrlError("this bandit version lacks BanditManager._parse_file; install bandit==1.9.4")
         self.settings = settings
         self.config = bandit_config.BanditConfig()
-        # Bandit warns for every in-memory file that it cannot find a package name for it.
+        # Bandit logs an error for what it could not analyse (read through _BanditErrors); nothing
+        # below ERROR is of use, and it warns for every in-memory file that it has no package name for it.
         logging.getLogger("bandit").setLevel(logging.ERROR)
 
     def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]:
         # One manager per batch: creating it is cheap (~0.1 ms) and it accumulates per-file state.
         mgr = bandit_manager.BanditManager(
-            self.config, "file", quiet=True, profile={"exclude": list(self.settings.skip)}
+            self.config, "file", quiet=True, ignore_nosec=True, profile={"exclude": list(self.settings.skip)}
         )
-        for i, candidate in enumerate(batch):
-            if candidate.extracted.has_code:
+        problems: dict[str, str] = {}
+        with _BanditErrors.capture() as errors:
+            for i, candidate in enumerate(batch):
+                if not candidate.extracted.has_code:
+                    continue
                 name = f"c{i}.py"
-                mgr._parse_file(name, io.BytesIO(candidate.code.encode("utf-8")), [name])
+                errors.clear()
+                try:
+                    mgr._parse_file(name, io.BytesIO(candidate.code.encode("utf-8")), [name])
+                except Exception as exc:  # noqa: BLE001 - _parse_file catches most; the rest is this file's
+                    problems[name] = f"bandit failed: {describe(exc)}"
+                    continue
+                if errors:
+                    problems[name] = f"bandit could not analyse all of it: {errors[0]}"
+        for name, reason in mgr.skipped:
+            problems.setdefault(name, f"bandit skipped it: {reason}")
         issues: dict[str, list] = {}
         for issue in mgr.results:
             issues.setdefault(issue.fname, []).append(issue)
-        return [self._result(candidate, issues.get(f"c{i}.py", ())) for i, candidate in enumerate(batch)]
+        results = []
+        for i, candidate in enumerate(batch):
+            name = f"c{i}.py"
+            try:
+                if name in problems and compiles(candidate.code):
+                    results.append(failed(candidate, self.failure_score, problems[name], BANDIT_SKIPPED))
+                elif name in problems:  # not a program: the syntax judge's business
+                    results.append(JudgeResult(0.0))
+                else:
+                    results.append(self._result(candidate, issues.get(name, ())))
+            except Exception as exc:  # noqa: BLE001 - whatever it is, it is this response's alone
+                results.append(
+                    failed(candidate, self.failure_score, f"the security check failed: {describe(exc)}")
+                )
+        return results
 
     def _result(self, candidate: Candidate, issues: Sequence) -> JudgeResult:
         extracted = candidate.extracted
@@ -101,3 +140,27 @@ class SecurityJudge:
             return JudgeResult(0.0)
         total = sum(f.severity for f in findings)
         return JudgeResult(-min(1.0, total / self.settings.saturation), tuple(findings))
+
+
+class _BanditErrors(logging.Handler):
+    """Bandit's ERROR records (a test that raised, a file it gave up on) logged by the current thread."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.messages.append(record.getMessage().split("Traceback")[0].strip()[:300])
+
+    @classmethod
+    @contextmanager
+    def capture(cls) -> Iterator[list[str]]:
+        handler = cls()
+        logger = logging.getLogger("bandit")
+        logger.addHandler(handler)
+        try:
+            yield handler.messages
+        finally:
+            logger.removeHandler(handler)

@@ -2,7 +2,9 @@
 
 Score: 0.0 when it compiles, -1.0 when it does not, when there is no code, or when the response was
 cut at the length cap. Findings: the syntax error's span, plus extraction's notes (no code, cut-off
-tail, characters that are not valid Unicode).
+tail, characters that are not valid Unicode). Code nested too deeply for CPython's compiler
+(``RecursionError``, or ``MemoryError`` from its parser: ``y = ---...-1`` with thousands of signs) does
+not compile either: the sandbox could not run it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from execrl.records import Finding, JudgeResult
-from execrl.rewards.base import Candidate, JudgeSettings, register_judge
+from execrl.rewards.base import Candidate, JudgeSettings, describe, failed, register_judge
 from execrl.rewards.extract import ExtractedCode
 
 
@@ -37,6 +39,9 @@ def syntax_finding(extracted: ExtractedCode) -> Finding | None:
     except ValueError as exc:  # null bytes on older Pythons
         start, end = extracted.span(max(extracted.code.find("\0"), 0), 0)
         return Finding(start, end, 1.0, "SyntaxError", str(exc))
+    except (RecursionError, MemoryError) as exc:
+        start, end = extracted.code_span()
+        return Finding(start, end, 1.0, type(exc).__name__, "too deeply nested for Python to compile")
     return None
 
 
@@ -51,8 +56,16 @@ def judge_syntax(candidate: Candidate) -> JudgeResult:
 
 @register_judge("syntax", SyntaxSettings)
 class SyntaxJudge:
+    failure_score = -1.0
+
     def __init__(self, settings: SyntaxSettings) -> None:
         self.settings = settings
 
     def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]:
-        return [judge_syntax(c) for c in batch]
+        return [self._judge(c) for c in batch]
+
+    def _judge(self, candidate: Candidate) -> JudgeResult:
+        try:
+            return judge_syntax(candidate)
+        except Exception as exc:  # noqa: BLE001 - whatever it is, it is this response's alone
+            return failed(candidate, self.failure_score, f"the syntax check failed: {describe(exc)}")

@@ -1,9 +1,13 @@
 """The tests judge: runs each candidate's assert tests in the sandbox, the whole batch in one call.
 
-Score: ``passed / valid tests`` plus ``all_pass_bonus`` when every test passes, so it lies in
-``[0, 1 + bonus]``. Test statements that do not parse (or are empty) are not the candidate's
-fault: they are left out of the count and reported as ``invalid-test`` findings; with no valid
-test (or no tests at all, or no code) the score is 0.0 and nothing runs.
+Score (``scoring``): ``all`` (the default, the field's practice) gives ``1 + all_pass_bonus`` when
+every test passes and 0.0 otherwise, so passing the tests the prompt shows (by hard-coding them) or
+the ones a constant answer happens to match (``return True``) earns nothing an honest wrong answer
+does not; ``partial`` gives the share of the tests the prompt does not show (``Candidate.shown_tests``;
+all of them when every test is shown) that pass, plus ``all_pass_bonus`` when every test passes.
+Either lies in ``[0, 1 + bonus]``. Test statements that do not parse (or are empty) are not the
+candidate's fault: they are left out of the count and reported as ``invalid-test`` findings; with no
+valid test (or no tests at all, or no code) the score is 0.0 and nothing runs.
 
 Findings: an error raised in the candidate's code is located on the line it came from; a failing
 comparison (no line of the candidate to blame) covers the definition of the function or class the
@@ -16,11 +20,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import Field, PositiveFloat
 
 from execrl.records import Finding, JudgeResult
-from execrl.rewards.base import Candidate, JudgeSettings, register_judge
+from execrl.rewards.base import Candidate, JudgeSettings, describe, failed, register_judge
 from execrl.rewards.extract import ExtractedCode
 from execrl.sandbox import AssertTests, Job, JobResult, Limits, Status, default_sandbox
 
@@ -28,6 +33,7 @@ _NOT_RUN = "NotRun"  # the sandbox's error type for tests skipped after the prog
 
 
 class TestsSettings(JudgeSettings):
+    scoring: Literal["all", "partial"] = "all"
     all_pass_bonus: float = Field(0.5, ge=0)
     timeout_s: PositiveFloat = 5.0
     memory_mb: int = Field(2048, gt=0)
@@ -61,7 +67,10 @@ class TestsJudge:
             if i not in ran:
                 results.append(JudgeResult(0.0, invalid))
                 continue
-            results.append(self._result(candidate, valid, invalid, ran[i]))
+            try:
+                results.append(self._result(candidate, valid, invalid, ran[i]))
+            except Exception as exc:  # noqa: BLE001 - whatever it is, it is this response's alone
+                results.append(failed(candidate, 0.0, f"judging the test results failed: {describe(exc)}"))
         return results
 
     def _result(
@@ -72,8 +81,7 @@ class TestsJudge:
         job: JobResult,
     ) -> JudgeResult:
         extracted = candidate.extracted
-        passed = sum(t.passed for t in job.tests)
-        score = passed / len(valid) + (self.settings.all_pass_bonus if passed == len(valid) else 0.0)
+        score = self._score(candidate, valid, {t.index for t in job.tests if t.passed})
         findings = list(invalid)
         definitions = _definitions(extracted.code)
         for outcome in job.tests:
@@ -99,6 +107,17 @@ class TestsJudge:
         executed = None if job.executed_lines is None else _executed_spans(job.executed_lines, extracted)
         return JudgeResult(score, tuple(findings), executed)
 
+    def _score(self, candidate: Candidate, valid: list[tuple[str, ast.Module]], passed: set[int]) -> float:
+        """The score of a run in which the tests at ``passed`` (indices into ``valid``) passed."""
+        every = set(range(len(valid)))
+        bonus = self.settings.all_pass_bonus if every <= passed else 0.0
+        if self.settings.scoring == "all":
+            return 1.0 + bonus if every <= passed else 0.0
+        tests = candidate.tests or ()
+        shown = {tests[i] for i in candidate.shown_tests if 0 <= i < len(tests)}
+        counted = {k for k, (statement, _) in enumerate(valid) if statement not in shown} or every
+        return len(counted & passed) / len(counted) + bonus
+
 
 def _plan(candidate: Candidate) -> tuple[list[tuple[str, ast.Module]], tuple[Finding, ...]]:
     """The candidate's test statements that parse (with their trees), and findings for those that do not."""
@@ -107,7 +126,7 @@ def _plan(candidate: Candidate) -> tuple[list[tuple[str, ast.Module]], tuple[Fin
         try:
             tree = ast.parse(statement)
             problem = "" if tree.body else "it is empty"
-        except (SyntaxError, ValueError) as exc:
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             problem = f"it does not parse: {exc}"
         if problem:
             start, end = candidate.extracted.code_span()
@@ -123,7 +142,7 @@ def _definitions(code: str) -> dict[str, tuple[int, int]]:
     """Top-level function and class names -> their first and last lines."""
     try:
         tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep to parse: no definitions
         return {}
     return {
         node.name: (node.lineno, node.end_lineno or node.lineno)

@@ -14,7 +14,14 @@ from importlib import resources
 from typing import Any
 
 from execrl.robot.checks import Trace, trace_from_data
-from execrl.robot.rewrite import INJECTED, UPSTREAM, Semantics, check_semantics, lowercase_double_quoted, upstream_rewrite
+from execrl.robot.rewrite import (
+    INJECTED,
+    UPSTREAM,
+    Semantics,
+    check_semantics,
+    lowercase_double_quoted,
+    upstream_rewrite,
+)
 from execrl.sandbox import CallTests, Job, JobResult, Limits, Status
 
 __all__ = ["RobotRun", "decode_run", "lowercase_double_quoted", "robot_job"]

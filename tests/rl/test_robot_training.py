@@ -29,6 +29,7 @@ def robot_config(model_dir: Path, out: Path, **tasks: Any) -> dict[str, Any]:
             "judges": {
                 "syntax": {"weight": 1.0, "credit": "localized"},
                 "simulator": {"weight": 1.0, "credit": "localized", "settings": {"states": 2}},
+                "completion": {"weight": 1.0, "credit": "localized", "settings": {"states": 2}},
             }
         },
         "algorithm": {"steps": 1, "prompts_per_step": 2, "samples_per_prompt": 2, "minibatch_size": 2,
@@ -73,6 +74,7 @@ def test_judges_see_the_program_header_and_stop_before_the_stop_string(tiny_mode
     assert judged.texts[0].startswith('def task_program():\n    say("hi")')
     assert "other" not in judged.texts[0]
     assert judged.judge_scores["syntax"] == [0.0] and judged.judge_scores["simulator"] == [1.0]
+    assert judged.judge_scores["completion"] == [0.0]  # runs, but does not do the errand
     assert len(judged.token_rewards[0]) <= len(ids)
     assert sum(judged.token_rewards[0]) == pytest.approx(judged.totals[0])
 
@@ -111,4 +113,4 @@ def test_robot_yaml_validates() -> None:
     config = load_config(CONFIGS / "robot.yaml")
     assert config.tasks.source == "robot" and config.prompt_format == "completion"
     assert config.generation.stop_strings == STOP_SEQUENCES
-    assert set(config.reward["judges"]) == {"syntax", "simulator"}
+    assert set(config.reward["judges"]) == {"syntax", "simulator", "completion"}

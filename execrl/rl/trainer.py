@@ -32,7 +32,7 @@ from execrl.rl.config import TrainConfig, dump_config
 from execrl.rl.data import TaskStream, load_task_splits
 from execrl.rl.distributed import parameter_checksum, rank_seed
 from execrl.rl.estimators import AdvantageInput, estimate
-from execrl.rl.evaluation import pass_rate
+from execrl.rl.evaluation import heldout_metrics
 from execrl.rl.metrics import STEP_KEY, MetricsLog, Record, StepProgress, step_window_mean
 from execrl.rl.plots import plot_learning_curves
 from execrl.rl.rewarding import JudgedBatch, build_formula, judge_responses
@@ -185,8 +185,8 @@ class Trainer:
 
     # --- the run ---------------------------------------------------------------------------------------
 
-    def evaluate(self) -> float:
-        return pass_rate(
+    def evaluate(self) -> dict[str, float]:
+        return heldout_metrics(
             self.model, self.tokenizer, self.eval_tasks, self.prompt_ids(self.eval_tasks), self.config.generation,
             self.config.algorithm.batch_size, self.config.eval.timeout_s, self.runtime.autocast,
         )
@@ -233,7 +233,7 @@ class Trainer:
                     last = self.state.step == total
                     every = config.eval.every
                     if self.eval_tasks and (last or (every and self.state.step % every == 0)):
-                        record["eval/pass_rate"] = self.evaluate()
+                        record.update(self.evaluate())
                     self.state.history.append(record)
                     log.write(record)
                     progress.advance(record)
@@ -244,7 +244,7 @@ class Trainer:
         return self._finish()
 
     def _record_eval(self, log: MetricsLog, record: Record) -> None:
-        record["eval/pass_rate"] = self.evaluate()
+        record.update(self.evaluate())
         self.state.history.append(record)
         log.write(record)
 

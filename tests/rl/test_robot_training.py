@@ -52,6 +52,11 @@ def test_robot_run_logs_the_simulator_score_and_a_pass_rate(tiny_model_dir: Path
     assert -1.0 <= record["judge/syntax"] <= 0.0
     assert 0.0 <= record["eval/pass_rate"] <= 1.0
     assert summary.pass_rate_after == record["eval/pass_rate"]
+    # The robot evaluation also reports RoboEval's execution-failure share and the completion rate.
+    for name in ("execution_failure_share", "completion_rate", "pass_rate"):
+        metric = f"eval/robot_{name}"
+        assert 0.0 <= record[metric] <= 1.0
+    assert record["eval/robot_pass_rate"] == record["eval/pass_rate"]  # every held-out task is a robot task
 
 
 def test_completion_prompts_are_the_roboeval_prompt_without_chat_template(tiny_model_dir: Path, tmp_path: Path) -> None:

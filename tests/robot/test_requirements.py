@@ -82,6 +82,7 @@ def test_not_at_never_count_order():
     assert Never(pick("cup")).holds(ERRAND) and not Never(pick("mug")).holds(ERRAND)
     assert Count(pick(ANY), 1).holds(ERRAND) and not Count(pick(ANY), 2).holds(ERRAND)
     two = trace(("Pick", "a", None, 1), ("Place", "a", None, 2), ("Pick", "b", None, 3))
+    assert not Count(pick(ANY), 1).holds(two) and Count(pick(ANY), 1, at_least=True).holds(two)
     assert Count(pick(ANY), 1).culprit(two).line == 3  # the extra one
     assert Count(check_entity(ANY), 1, at_least=True).holds(ERRAND)
     assert not Count(check_entity(ANY), 2, at_least=True).holds(ERRAND)

@@ -21,6 +21,7 @@ family by at least 0.5. Writes the table to docs/tasks.md under "Robot reward we
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import re
@@ -69,7 +70,9 @@ def mutants(program: str, task: RobotTask, rng: random.Random, limit: int) -> li
             if other != literal:
                 out.append("\n".join([*lines[:i], lines[i].replace(literal, other, 1), *lines[i + 1 :]]))
     for i in simple:  # two neighbouring statements swapped
-        if i + 1 in simple and len(lines[i]) - len(lines[i].lstrip()) == len(lines[i + 1]) - len(lines[i + 1].lstrip()):
+        if i + 1 in simple and len(lines[i]) - len(lines[i].lstrip()) == len(lines[i + 1]) - len(
+            lines[i + 1].lstrip()
+        ):
             out.append("\n".join([*lines[:i], lines[i + 1], lines[i], *lines[i + 2 :]]))
     for keep in (2, 3, 4):  # the body cut short
         if keep < len(body):
@@ -82,7 +85,10 @@ def mutants(program: str, task: RobotTask, rng: random.Random, limit: int) -> li
 
 
 def do_nothing(task: RobotTask) -> list[str]:
-    return ['def task_program():\n    say("done")\n', "def task_program():\n    go_to(get_all_rooms()[0])\n    pass\n"]
+    return [
+        'def task_program():\n    say("done")\n',
+        "def task_program():\n    go_to(get_all_rooms()[0])\n    pass\n",
+    ]
 
 
 def score(tasks: list[RobotTask], states: int, rng: random.Random, limit: int) -> list[dict]:
@@ -100,8 +106,12 @@ def score(tasks: list[RobotTask], states: int, rng: random.Random, limit: int) -
         columns = [judge(batch) for judge in (syntax, simulator, completion, quality)]
         for (kind, _), results in zip(pool, zip(*columns, strict=True), strict=True):
             rows.append(
-                {"task": task.task_id, "family": task.family, "kind": kind,
-                 **dict(zip(("syntax", "simulator", "completion", "quality"), (r.score for r in results)))}
+                {
+                    "task": task.task_id,
+                    "family": task.family,
+                    "kind": kind,
+                    **dict(zip(("syntax", "simulator", "completion", "quality"), (r.score for r in results))),
+                }
             )
     return rows
 
@@ -118,7 +128,7 @@ def evaluate(rows: list[dict], w_exec: float, w_comp: float) -> tuple[float, flo
         qualities = [r["quality"] for r in group]
         if len(set(qualities)) > 1:
             tau = kendalltau([reward[id(r)] for r in group], qualities).statistic
-            if tau == tau:  # all rewards equal gives nan
+            if not math.isnan(tau):  # all rewards equal gives nan
                 taus.append(tau)
         best = next(reward[id(r)] for r in group if r["kind"] == "reference")
         margins[group[0]["family"]] += [best - reward[id(r)] for r in group if r["kind"] == "do nothing"]
@@ -148,24 +158,36 @@ def main() -> int:
     for row in rows:
         kinds[row["kind"]].append(row)
     lines = [
-        f"Command: `python bench/robot_reward_weights.py --tasks {args.tasks} --states {args.states} "
-        f"--seed {args.seed} --mutants {args.mutants}` ({len(rows)} programs on {len(tasks)} held-out tasks, "
-        f"{elapsed:.0f} s, Python {sys.version.split()[0]}). Judges see the first {JUDGED_STATES} states; "
-        f"quality is completion over all {args.states}.",
+        (
+            f"Command: `python bench/robot_reward_weights.py --tasks {args.tasks} --states {args.states} "
+            f"--seed {args.seed} --mutants {args.mutants}` ({len(rows)} programs on {len(tasks)} held-out tasks, "
+            f"{elapsed:.0f} s, Python {sys.version.split()[0]}). Judges see the first {JUDGED_STATES} states; "
+            f"quality is completion over all {args.states}."
+        ),
         "",
         "| programs | n | syntax | simulator | completion | quality |",
         "|---|---|---|---|---|---|",
     ]
     for kind, group in kinds.items():
-        means = [statistics.fmean(r[k] for r in group) for k in ("syntax", "simulator", "completion", "quality")]
+        means = [
+            statistics.fmean(r[k] for r in group) for k in ("syntax", "simulator", "completion", "quality")
+        ]
         lines.append(f"| {kind} | {len(group)} | " + " | ".join(f"{m:.3f}" for m in means) + " |")
-    lines += ["", "| w_exec | w_completion | mean Kendall tau-b | min margin over do-nothing | failing mutants below the reference |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| w_exec | w_completion | mean Kendall tau-b | min margin over do-nothing | failing mutants below the reference |",
+        "|---|---|---|---|---|",
+    ]
     for (we, wc), (tau, margin, below) in sorted(grid.items()):
         mark = " **chosen**" if (we, wc) == chosen else ""
         lines.append(f"| {we} | {wc} | {tau:.3f} | {margin:.2f} | {below:.1%} |{mark}")
-    lines += ["", f"Chosen: executability {chosen[0]}, completion {chosen[1]} (the highest tau among pairs whose "
-              f"reference beats do-nothing by >= {MARGIN} on every family; ties to the larger executability weight)."]
+    lines += [
+        "",
+        (
+            f"Chosen: executability {chosen[0]}, completion {chosen[1]} (the highest tau among pairs whose "
+            f"reference beats do-nothing by >= {MARGIN} on every family; ties to the larger executability weight)."
+        ),
+    ]
     body = "\n".join(lines)
     print(body)
     write_section(args.out, TITLE, body)

@@ -88,7 +88,7 @@ def write_report(view: ReportView, json_path: Path) -> tuple[Path, Path]:
     return markdown_path, plot_path
 
 
-def _format(value: float | int | str | None) -> str:
+def _format(value: float | str | None) -> str:
     if value is None:
         return "n/a"
     return f"{value:.4f}" if isinstance(value, float) else str(value)

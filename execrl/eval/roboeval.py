@@ -38,7 +38,14 @@ from execrl.robot.outcome import (
     SUCCESS,
     judge_check,
 )
-from execrl.robot.rewrite import DESCRIPTIONS, INJECTED, UPSTREAM, Semantics, check_semantics, lowercase_double_quoted
+from execrl.robot.rewrite import (
+    DESCRIPTIONS,
+    INJECTED,
+    UPSTREAM,
+    Semantics,
+    check_semantics,
+    lowercase_double_quoted,
+)
 from execrl.robot.runner import SIMULATION_TIMEOUT_S, RobotRun
 from execrl.robot.tasks import RoboEvalTask, TaskState, load_tasks
 from execrl.sandbox import Sandbox
@@ -332,7 +339,9 @@ def load_reference_programs(data_dir: str | os.PathLike[str] | None = None) -> l
 
 
 def evaluate_reference_programs(
-    data_dir: str | os.PathLike[str] | None = None, sandbox: Sandbox | None = None, semantics: Semantics = UPSTREAM
+    data_dir: str | os.PathLike[str] | None = None,
+    sandbox: Sandbox | None = None,
+    semantics: Semantics = UPSTREAM,
 ) -> RoboEvalReport:
     """Evaluate the reference programs; ``summary.passed_by_task`` says how many pass per task."""
     return evaluate_roboeval(load_reference_programs(data_dir), data_dir, sandbox, semantics=semantics)

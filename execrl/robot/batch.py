@@ -60,7 +60,9 @@ def run_all(specs: Sequence[RunSpec], sandbox: Sandbox | None = None) -> list[Ro
         while len(_runs) > _MAX_REMEMBERED:
             _runs.popitem(last=False)  # waiters keep their own reference to an evicted future
     if owned:
-        jobs = [robot_job(spec.program, spec.state, spec.timeout_s, spec.semantics) for _, spec in owned.values()]
+        jobs = [
+            robot_job(spec.program, spec.state, spec.timeout_s, spec.semantics) for _, spec in owned.values()
+        ]
         try:
             results = (sandbox or default_sandbox()).run(jobs)
         except BaseException as exc:
@@ -81,7 +83,9 @@ def _decoded(result: JobResult) -> RobotRun:
     try:
         return decode_run(result)
     except Exception as exc:  # noqa: BLE001 - untrusted data from the program's process
-        return RobotRun("exception", Trace(), "RobotReportError", f"the run's report could not be read ({exc!r:.200})")
+        return RobotRun(
+            "exception", Trace(), "RobotReportError", f"the run's report could not be read ({exc!r:.200})"
+        )
 
 
 def forget_runs() -> None:

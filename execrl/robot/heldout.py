@@ -80,9 +80,13 @@ def evaluate_programs(
     The defaults are the judges': the API injected, double-quoted strings lowercased as RoboEval does.
     """
     if len(programs) != len(tasks) or not tasks:
-        raise ValueError(f"need one program per task and at least one task, got {len(programs)} and {len(tasks)}")
+        raise ValueError(
+            f"need one program per task and at least one task, got {len(programs)} and {len(tasks)}"
+        )
     texts = [lowercase_double_quoted(p) if lowercase and semantics == INJECTED else p for p in programs]
-    specs = [RunSpec(text, w.state, timeout_s, semantics) for text, task in zip(texts, tasks) for w in task.states]
+    specs = [
+        RunSpec(text, w.state, timeout_s, semantics) for text, task in zip(texts, tasks) for w in task.states
+    ]
     runs = iter(run_all(specs, sandbox))
     per_program = [
         [judge_requirements(next(runs), w.timeout_expected, w.checks) for w in task.states] for task in tasks

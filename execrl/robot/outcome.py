@@ -46,7 +46,9 @@ def crash_category(error: str | None) -> str:
 def _ended(run: RobotRun, timeout_expected: bool) -> StateOutcome | None:
     """The outcome of a run that did not end as it should, else None."""
     if run.status == "exception":
-        return StateOutcome(crash_category(run.error), False, bool(run.trace), False, run.error, run.error_line)
+        return StateOutcome(
+            crash_category(run.error), False, bool(run.trace), False, run.error, run.error_line
+        )
     if run.status == "timeout" and not timeout_expected:
         return StateOutcome(PYTHON_ERROR, False, bool(run.trace), False, UNEXPECTED_TIMEOUT)
     return None
@@ -60,7 +62,9 @@ def judge_requirements(run: RobotRun, timeout_expected: bool, checks: Sequence[R
         return failed
     missing = tuple(unmet(checks, run.trace))
     completed = bool(checks) and not missing
-    return StateOutcome(SUCCESS if completed else COMPLETION_ERROR, True, bool(run.trace), completed, unmet=missing)
+    return StateOutcome(
+        SUCCESS if completed else COMPLETION_ERROR, True, bool(run.trace), completed, unmet=missing
+    )
 
 
 def judge_check(run: RobotRun, timeout_expected: bool, check: Callable[[Trace], bool]) -> StateOutcome:

@@ -159,7 +159,9 @@ class NotAt(Requirement):
         return not any(visit.exists(self.event) for visit in trace.visits(self.location))
 
     def culprit(self, trace: Trace) -> Step | None:
-        return next((s for visit in trace.visits(self.location) for s in visit if self.event.matches(s)), None)
+        return next(
+            (s for visit in trace.visits(self.location) for s in visit if self.event.matches(s)), None
+        )
 
     def describe(self) -> str:
         return f"no {_describe(self.event)} in {self.location!r}"
@@ -237,7 +239,9 @@ class Reports(Requirement):
     kind: ClassVar[str] = "reports"
 
     def holds(self, trace: Trace) -> bool:
-        return reports_back(trace, self.event) and visited_all(trace.before_first(self.event), self.after_visiting)
+        return reports_back(trace, self.event) and visited_all(
+            trace.before_first(self.event), self.after_visiting
+        )
 
     def culprit(self, trace: Trace) -> Step | None:
         back = _return_visit(trace)
@@ -247,7 +251,9 @@ class Reports(Requirement):
         return said or _same_action(back, self.event)  # said too early, or said the wrong thing
 
     def describe(self) -> str:
-        before = f", after going to {', '.join(map(repr, self.after_visiting))}" if self.after_visiting else ""
+        before = (
+            f", after going to {', '.join(map(repr, self.after_visiting))}" if self.after_visiting else ""
+        )
         return f"{_describe(self.event)} on the first return to {START}{before}"
 
 
@@ -312,10 +318,14 @@ def matcher_from_data(data: Any, where: str = "event") -> Matcher:
             inner = data[combine]
             if set(data) != {combine} or not isinstance(inner, list) or not inner:
                 raise ValueError(f"{where}: {combine!r} takes a non-empty list and nothing else")
-            return cls(tuple(matcher_from_data(item, f"{where}.{combine}[{i}]") for i, item in enumerate(inner)))
+            return cls(
+                tuple(matcher_from_data(item, f"{where}.{combine}[{i}]") for i, item in enumerate(inner))
+            )
     unknown = set(data) - {"action", "pattern", "option"}
     if unknown or data.get("action") not in _ACTIONS:
-        raise ValueError(f"{where}: expected action (one of {', '.join(_ACTIONS)}), pattern and an optional option")
+        raise ValueError(
+            f"{where}: expected action (one of {', '.join(_ACTIONS)}), pattern and an optional option"
+        )
     option = data.get("option")
     return Event(
         data["action"],
@@ -375,4 +385,3 @@ def from_data(data: Any, where: str = "check") -> Requirement:
         return cls(**values)
     except TypeError as exc:
         raise ValueError(f"{where}: {exc}") from None
-

@@ -74,7 +74,10 @@ class RobotRun:
 
 
 def robot_job(
-    program: str, state: dict[str, Any], timeout_s: float = SIMULATION_TIMEOUT_S, semantics: Semantics = INJECTED
+    program: str,
+    state: dict[str, Any],
+    timeout_s: float = SIMULATION_TIMEOUT_S,
+    semantics: Semantics = INJECTED,
 ) -> Job:
     """A sandbox job that runs ``program`` once against ``state``.
 
@@ -84,13 +87,19 @@ def robot_job(
     """
     limit = timeout_s + _BACKSTOP_S
     if check_semantics(semantics) == UPSTREAM:
-        code, tests = "", CallTests(
-            function=UPSTREAM_ENTRY_FUNCTION,
-            inputs=((state, timeout_s, upstream_rewrite(program)),),
-            call_timeouts_s=(limit,),
+        code, tests = (
+            "",
+            CallTests(
+                function=UPSTREAM_ENTRY_FUNCTION,
+                inputs=((state, timeout_s, upstream_rewrite(program)),),
+                call_timeouts_s=(limit,),
+            ),
         )
     else:
-        code, tests = program, CallTests(function=ENTRY_FUNCTION, inputs=((state, timeout_s),), call_timeouts_s=(limit,))
+        code, tests = (
+            program,
+            CallTests(function=ENTRY_FUNCTION, inputs=((state, timeout_s),), call_timeouts_s=(limit,)),
+        )
     return Job(code=code, prelude=SIMULATOR_SOURCE, tests=tests, limits=Limits(timeout_s=limit + _BACKSTOP_S))
 
 

@@ -420,15 +420,25 @@ def _execrl_run_robot_upstream(state, timeout_s, source):
     """Run a rewritten program (``source``) as the benchmark's evaluator does: as a script whose
     namespace holds ``sys``, ``time`` and ``robot`` and nothing of the API else; return the report."""
     run = _Run(_World(state), float(timeout_s), _UPSTREAM_FILENAME, upstream=True)
-    namespace = {"__name__": "__main__", "__builtins__": __builtins__, "sys": sys, "time": time, "robot": _Robot()}
+    namespace = {
+        "__name__": "__main__",
+        "__builtins__": __builtins__,
+        "sys": sys,
+        "time": time,
+        "robot": _Robot(),
+    }
     try:
         code = compile(source, _UPSTREAM_FILENAME, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         # The benchmark's ``python -c`` fails before running anything: a crash with an empty trace.
         report = {"status": "exception", "trace": [], "step_lines": []}
         line = getattr(exc, "lineno", None)
-        return {**report, "error_type": type(exc).__name__, "error_message": getattr(exc, "msg", str(exc)),
-                "error_line": line}
+        return {
+            **report,
+            "error_type": type(exc).__name__,
+            "error_message": getattr(exc, "msg", str(exc)),
+            "error_line": line,
+        }
 
     def body():
         exec(code, namespace)  # noqa: S102 - the candidate, inside the sandbox

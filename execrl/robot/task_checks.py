@@ -74,7 +74,9 @@ def _count_savory(trace: Trace, foods: dict[str, str], asks: int, count: str) ->
     )
     # An empty office fails only if the robot asked there after checking for someone.
     asked = all(
-        _asked_for_food(trace, office, foods[office]) if office in foods else not _asked_for_food(trace, office, ".*")
+        _asked_for_food(trace, office, foods[office])
+        if office in foods
+        else not _asked_for_food(trace, office, ".*")
         for office in _SAVORY_OFFICES
     )
     return (
@@ -88,7 +90,12 @@ def _count_savory(trace: Trace, foods: dict[str, str], asks: int, count: str) ->
 COUNT_SAVORY = {
     "test0": partial(
         _count_savory,
-        foods={"alice's office": "donut", "bob's office": "cake", "charlie's office": "donut", "david's office": "cake"},
+        foods={
+            "alice's office": "donut",
+            "bob's office": "cake",
+            "charlie's office": "donut",
+            "david's office": "cake",
+        },
         asks=4,
         count="0|.*zero|.*no",
     ),
@@ -293,7 +300,9 @@ def _halloween_shopping(trace: Trace, count: str) -> bool:
     return (
         visited_all(trace, ("gavin's office", "sunny's office", "frank's office"))
         and visited_none(trace, ("lobby", "robotics"))
-        and all(reports_back(trace, say(contain_words([count, candy]))) for candy in ("choco", "caramel", "gumm"))
+        and all(
+            reports_back(trace, say(contain_words([count, candy]))) for candy in ("choco", "caramel", "gumm")
+        )
     )
 
 
@@ -326,7 +335,9 @@ def _lunch_break(trace: Trace, joining: dict[str, bool]) -> bool:
     )
     for name, yes in joining.items():
         # Quirk: only "no" is excluded anywhere, so "alice is not joining" still announces alice.
-        announced = _reported_after(trace, contain_words_and_exclude_words([name], ["no", "not"]), tuple(offices))
+        announced = _reported_after(
+            trace, contain_words_and_exclude_words([name], ["no", "not"]), tuple(offices)
+        )
         if _invited_to_lobby(trace, f"{name}'s office") != yes or announced != yes:
             return False
     return generic
@@ -344,7 +355,9 @@ LUNCH_BREAK = {
 
 _JILL = "jill's office"
 _LUNCH_HOURS = contain_words(["11|.*eleven|.*12|.*twelve"])
-_UNREASONABLE_HOURS = contain_words(["|.*".join([f"{h}:" for h in range(17, 25)] + [f"{h}:" for h in range(4, 9)])])
+_UNREASONABLE_HOURS = contain_words(
+    ["|.*".join([f"{h}:" for h in range(17, 25)] + [f"{h}:" for h in range(4, 9)])]
+)
 
 
 def _lunch_time_common(trace: Trace) -> bool:
@@ -398,7 +411,8 @@ def _mail_delivery(trace: Trace, has_mail: dict[str, bool]) -> bool:
         and visited_all(rounds, offices)
     )
     named = all(
-        after_pickup.act_at_first(_MAIL_ROOM, say(contain_words([name]))) == yes for name, yes in has_mail.items()
+        after_pickup.act_at_first(_MAIL_ROOM, say(contain_words([name]))) == yes
+        for name, yes in has_mail.items()
     )
     return generic and named
 

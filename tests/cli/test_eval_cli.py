@@ -37,16 +37,19 @@ def test_eval_roboeval_semantics_flag(tmp_path, capsys):
     # s.replace(...) is rewritten into s.rerobot.place(...) by the benchmark: a crash by default.
     program = (
         'def task_program():\n    start = get_current_location()\n    go_to("Zarko\'s office")\n'
-        '    a = ask("Zarko", "Any cheese?", ["Yes", "No"])\n    b = ask("Zarko", "Any bread?", ["Yes", "No"])\n'
+        '    a = ask("Zarko", "Any cheese?", ["Yes", "No"])\n'
+        '    b = ask("Zarko", "Any bread?", ["Yes", "No"])\n'
         '    go_to(start)\n    say("cheese: X".replace("X", a))\n'
     )
     samples = tmp_path / "s.jsonl"
-    samples.write_text(json.dumps({"id": "r", "task": "GrilledCheese", "prompt_index": 0, "program": program}) + "\n")
+    sample = {"id": "r", "task": "GrilledCheese", "prompt_index": 0, "program": program}
+    samples.write_text(json.dumps(sample) + "\n")
     passed = {}
     for semantics in ("upstream", "injected"):
         out = tmp_path / semantics / "r.json"
         flag = [] if semantics == "upstream" else ["--roboeval-semantics", semantics]
-        assert main(["eval", "roboeval", "--samples", str(samples), "--out", str(out), "--data-dir", DATA, *flag]) == 0
+        argv = ["eval", "roboeval", "--samples", str(samples), "--out", str(out), "--data-dir", DATA, *flag]
+        assert main(argv) == 0
         result = json.loads(out.read_text())
         assert result["summary"]["semantics"] == semantics
         assert out.with_suffix(".md").read_text().startswith(f"# RoboEval ({semantics} semantics)")

@@ -10,14 +10,17 @@ from pathlib import Path
 import pytest
 
 from execrl.rewards import Candidate, RewardFormula, judge_kind, judge_kinds, parse_config
-from execrl.robot.batch import forget_runs
 from execrl.rl.config import read_config_file
+from execrl.robot.batch import forget_runs
 from execrl.sandbox import Sandbox, default_sandbox, set_default_sandbox
 from execrl.tasks.robot_gen import FAMILIES, RobotTask, WorldState, generate_robot_tasks
 from execrl.tasks.task_file import read_tasks, write_tasks
 
 ROBOT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "robot.yaml"
-DO_NOTHING = ('def task_program():\n    say("done")\n', "def task_program():\n    go_to(get_all_rooms()[0])\n    pass\n")
+DO_NOTHING = (
+    'def task_program():\n    say("done")\n',
+    "def task_program():\n    go_to(get_all_rooms()[0])\n    pass\n",
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +73,21 @@ def test_a_wrong_report_is_located_on_its_say(judge, tasks):
     wrong = "\n".join([*lines[:5], f'    say("They chose {" and ".join(options)}")', ""])
     result, findings = one(judge, wrong, task)
     assert result.score == 0.0
-    assert {(rule, span) for rule, span, _ in findings} == {("CompletionError", f'say("They chose {" and ".join(options)}")')}
+    assert {(rule, span) for rule, span, _ in findings} == {
+        ("CompletionError", f'say("They chose {" and ".join(options)}")')
+    }
 
 
 def test_going_where_the_errand_does_not_need_is_located_on_that_go_to(judge, tasks):
     task = task_of(tasks, "deliver", "to_place")
     rooms = task.states[0].state["locations"]
     stray = next(r for r in rooms if r != "start_loc" and f'"{r}"' not in task.canonical_solution)
-    program = task.canonical_solution.replace("    pick(", f'    go_to("{stray}")\n    go_to(' + task.canonical_solution.split("go_to(")[1].split("\n")[0] + "\n    pick(")
+    program = task.canonical_solution.replace(
+        "    pick(",
+        f'    go_to("{stray}")\n    go_to('
+        + task.canonical_solution.split("go_to(")[1].split("\n")[0]
+        + "\n    pick(",
+    )
     result, findings = one(judge, program, task)
     assert result.score == 0.0
     assert [(rule, span) for rule, span, message in findings if "never go to" in message] == [
@@ -102,8 +112,13 @@ def test_a_crash_is_located_and_a_partial_errand_gets_partial_credit(judge, task
 
 def test_states_without_checks_fail_with_a_finding(judge, tasks):
     task = tasks[0]
-    old = RobotTask(task.task_id, task.prompt, task.entry_point, task.canonical_solution,
-                    states=tuple(WorldState(w.state, w.timeout_expected) for w in task.states))
+    old = RobotTask(
+        task.task_id,
+        task.prompt,
+        task.entry_point,
+        task.canonical_solution,
+        states=tuple(WorldState(w.state, w.timeout_expected) for w in task.states),
+    )
     result, findings = one(judge, task.canonical_solution, old)
     assert result.score == 0.0 and {rule for rule, _, _ in findings} == {"no-completion-checks"}
     result, findings = one(judge, task.canonical_solution, None)
@@ -129,8 +144,11 @@ class CountingSandbox(Sandbox):
 
 
 def test_the_two_judges_of_a_formula_run_each_program_once(tasks):
-    formula = RewardFormula(parse_config({"judges": {
-        "simulator": {"settings": {"states": 3}}, "completion": {"settings": {"states": 3}}}}))
+    formula = RewardFormula(
+        parse_config(
+            {"judges": {"simulator": {"settings": {"states": 3}}, "completion": {"settings": {"states": 3}}}}
+        )
+    )
     batch = [formula.candidate(t.canonical_solution + "\n# a fresh program\n", task=t) for t in tasks[:6]]
     forget_runs()
     previous = default_sandbox()
@@ -147,11 +165,15 @@ def test_the_two_judges_of_a_formula_run_each_program_once(tasks):
 
 def test_upstream_semantics_in_training_is_a_setting(tasks):
     task = task_of(tasks, "deliver", "to_place")
-    program = task.canonical_solution.replace("def task_program():\n", 'def task_program():\n    x = "a".replace("a", "b")\n')
+    program = task.canonical_solution.replace(
+        "def task_program():\n", 'def task_program():\n    x = "a".replace("a", "b")\n'
+    )
     results = {}
     for semantics in ("injected", "upstream"):
         kind = judge_kind("completion")
-        [results[semantics]] = kind.build(kind.settings(states=2, semantics=semantics))([Candidate.from_response(program, task=task)])
+        [results[semantics]] = kind.build(kind.settings(states=2, semantics=semantics))(
+            [Candidate.from_response(program, task=task)]
+        )
     assert results["injected"].score == 1.0 and results["upstream"].score == 0.0
 
 

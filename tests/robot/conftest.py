@@ -42,7 +42,8 @@ def run_local_upstream(program: str, state: dict[str, Any], timeout_s: float = 1
     rewrite, then the simulator's upstream entry function)."""
     namespace: dict[str, Any] = {"__name__": "__execrl__"}
     exec(compile(SIMULATOR_SOURCE, "<prelude>", "exec"), namespace)  # noqa: S102 - our own test programs
-    return RobotRun.from_report(namespace[UPSTREAM_ENTRY_FUNCTION](state, timeout_s, upstream_rewrite(program)))
+    report = namespace[UPSTREAM_ENTRY_FUNCTION](state, timeout_s, upstream_rewrite(program))
+    return RobotRun.from_report(report)
 
 
 @pytest.fixture()

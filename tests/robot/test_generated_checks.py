@@ -109,12 +109,16 @@ def wrong_room_report(program: str) -> str:
 
 def picks_twice(program: str) -> str:
     """Picks the object, puts it down again at the source and picks it once more."""
-    return re.sub(r"( +)pick\((.*)\)\n", lambda m: f"{m[1]}pick({m[2]})\n{m[1]}place({m[2]})\n{m[1]}pick({m[2]})\n", program)
+    return re.sub(
+        r"( +)pick\((.*)\)\n",
+        lambda m: f"{m[1]}pick({m[2]})\n{m[1]}place({m[2]})\n{m[1]}pick({m[2]})\n",
+        program,
+    )
 
 
 def gives_up(program: str) -> str:
     """Waits a little, then speaks whether or not anyone came."""
-    bounded = "for _ in range(5):\n    if is_in_room(\"person\"):\n        break\n    time.sleep(1)"
+    bounded = 'for _ in range(5):\n    if is_in_room("person"):\n        break\n    time.sleep(1)'
     return edit(edit(program, r"while not is_in_room", bounded), r"^\s+time.sleep\(1\)$", None, last=True)
 
 
@@ -125,12 +129,23 @@ Wrong = Callable[[RobotTask, str], str]
 WRONG: dict[str, dict[str, dict[str, tuple[Wrong, bool]]]] = {
     "deliver": {
         "*": {
-            "wrong destination": (lambda t, p: edit(p, r"^\s*go_to\(", f'go_to("{other_room(t, p)}")', last=True),
-                                  True),
-            "left where it was": (lambda t, p: edit(p, r"^\s*place\(", None).replace("    pick(", "    is_in_room("), True),
-            "detours through another room": (lambda t, p: edit(p, r"^\s*go_to\(", f'go_to("{other_room(t, p)}")\n'
-                                                                + p.split("\n")[1 if "go_to" in p.split("\n")[1] else 2].strip()),
-                                             True),
+            "wrong destination": (
+                lambda t, p: edit(p, r"^\s*go_to\(", f'go_to("{other_room(t, p)}")', last=True),
+                True,
+            ),
+            "left where it was": (
+                lambda t, p: edit(p, r"^\s*place\(", None).replace("    pick(", "    is_in_room("),
+                True,
+            ),
+            "detours through another room": (
+                lambda t, p: edit(
+                    p,
+                    r"^\s*go_to\(",
+                    f'go_to("{other_room(t, p)}")\n'
+                    + p.split("\n")[1 if "go_to" in p.split("\n")[1] else 2].strip(),
+                ),
+                True,
+            ),
         },
     },
     "survey": {
@@ -140,29 +155,46 @@ WRONG: dict[str, dict[str, dict[str, tuple[Wrong, bool]]]] = {
         },
         "poll_rooms": {
             "polls every room": (lambda t, p: unfiltered(p), True),
-            "says every number": (lambda t, p: edit(p, r"^say\(|^\s*say\(", 'say("0 1 2 3 4 5 people")'), True),
+            "says every number": (
+                lambda t, p: edit(p, r"^say\(|^\s*say\(", 'say("0 1 2 3 4 5 people")'),
+                True,
+            ),
         },
     },
     "check_rooms": {
         "*": {
             "checks every room": (lambda t, p: unfiltered(p), True),
             "wrong report": (lambda t, p: wrong_room_report(p), True),
-            "names or counts every room": (lambda t, p: re.sub(r"if (not )?is_in_room\(", "if 1 + 0 * is_in_room(", p), True),
+            "names or counts every room": (
+                lambda t, p: re.sub(r"if (not )?is_in_room\(", "if 1 + 0 * is_in_room(", p),
+                True,
+            ),
         },
     },
     "find": {
         "object": {
-            "never picks it up": (lambda t, p: edit(edit(p, r"^\s*pick\(", "pass"), r"^\s*place\(", None), True),
+            "never picks it up": (
+                lambda t, p: edit(edit(p, r"^\s*pick\(", "pass"), r"^\s*place\(", None),
+                True,
+            ),
             "leaves it where found": (lambda t, p: edit(p, r"^    go_to\(", None), True),
         },
         "person_tell": {
-            "tells every room": (lambda t, p: edit(edit(p, r"if is_in_room", "if True:"), r"^\s*break$", None), True),
+            "tells every room": (
+                lambda t, p: edit(edit(p, r"if is_in_room", "if True:"), r"^\s*break$", None),
+                True,
+            ),
             "wrong message": (lambda t, p: other_message(p), True),
-            "looks, then tells every room": (lambda t, p: edit(p.replace("if is_in_room(", "if 1 + 0 * is_in_room("),
-                                                                r"^\s*break$", None), True),
+            "looks, then tells every room": (
+                lambda t, p: edit(p.replace("if is_in_room(", "if 1 + 0 * is_in_room("), r"^\s*break$", None),
+                True,
+            ),
         },
         "person_report": {
-            "reports every room": (lambda t, p: edit(p, r"^    say\(", 'say(", ".join(get_all_rooms()))'), True),
+            "reports every room": (
+                lambda t, p: edit(p, r"^    say\(", 'say(", ".join(get_all_rooms()))'),
+                True,
+            ),
             "never looks": (lambda t, p: edit(p, r"if is_in_room", "if True:"), False),
         },
     },
@@ -174,8 +206,10 @@ WRONG: dict[str, dict[str, dict[str, tuple[Wrong, bool]]]] = {
         "if_wants": {
             "always fetches": (lambda t, p: edit(p, r"if answer ==", "if True:"), True),
             "options without yes or no": (lambda t, p: p.replace('["Yes", "No"]', '["Sure", "Nope"]'), True),
-            "asks without naming the object": (lambda t, p: re.sub(r'ask\(("[^"]*"), "[^"]*"', r'ask(\1, "Do you want it?"', p),
-                                               True),
+            "asks without naming the object": (
+                lambda t, p: re.sub(r'ask\(("[^"]*"), "[^"]*"', r'ask(\1, "Do you want it?"', p),
+                True,
+            ),
         },
         "if_present": {
             "always tells": (lambda t, p: edit(p, r"if is_in_room", "if True:"), True),
@@ -193,7 +227,10 @@ WRONG: dict[str, dict[str, dict[str, tuple[Wrong, bool]]]] = {
         },
         "restock": {
             "never fetches": (lambda t, p: "\n".join(p.split("\n")[:6]) + "\n            pass\n", True),
-            "looks for something else": (lambda t, p: re.sub(r'is_in_room\("[^"]*"\)', 'is_in_room("zzz")', p), False),
+            "looks for something else": (
+                lambda t, p: re.sub(r'is_in_room\("[^"]*"\)', 'is_in_room("zzz")', p),
+                False,
+            ),
             "picks twice for each room": (lambda t, p: picks_twice(p), True),
         },
     },
@@ -210,8 +247,10 @@ WRONG: dict[str, dict[str, dict[str, tuple[Wrong, bool]]]] = {
     },
     "multi_step": {
         "deliver_then_ask": {
-            "asks before delivering": (lambda t, p: re.sub(r"(    place\(.*\)\n)(    answer = ask\(.*\)\n)", r"\2\1", p),
-                                       True),
+            "asks before delivering": (
+                lambda t, p: re.sub(r"(    place\(.*\)\n)(    answer = ask\(.*\)\n)", r"\2\1", p),
+                True,
+            ),
             "reports every option": (lambda t, p: every_option_said(p), True),
         },
         "relay": {

@@ -19,7 +19,11 @@ def tasks() -> list[RobotTask]:
 
 def test_each_kind_of_program_lands_in_its_metric(tasks, sandbox):
     references = evaluate_programs([t.canonical_solution for t in tasks], tasks, sandbox=sandbox)
-    assert (references.pass_rate, references.execution_failure_share, references.completion_rate) == (1.0, 0.0, 1.0)
+    assert (references.pass_rate, references.execution_failure_share, references.completion_rate) == (
+        1.0,
+        0.0,
+        1.0,
+    )
     assert references.state_completion_rate == 1.0 and references.tasks == 8
     idle = evaluate_programs([IDLE] * len(tasks), tasks, sandbox=sandbox)
     assert (idle.pass_rate, idle.execution_failure_share, idle.completion_rate) == (1.0, 0.0, 0.0)
@@ -28,8 +32,9 @@ def test_each_kind_of_program_lands_in_its_metric(tasks, sandbox):
 
 
 def test_mixed_programs_give_shares(tasks, sandbox):
-    mixed = evaluate_programs([tasks[0].canonical_solution, IDLE, CRASH, tasks[3].canonical_solution], tasks[:4],
-                              sandbox=sandbox)
+    mixed = evaluate_programs(
+        [tasks[0].canonical_solution, IDLE, CRASH, tasks[3].canonical_solution], tasks[:4], sandbox=sandbox
+    )
     assert mixed.pass_rate == 0.75 and mixed.passed == 3
     assert mixed.execution_failure_share == 0.25
     assert mixed.completion_rate == 0.5
@@ -42,7 +47,9 @@ def test_mixed_programs_give_shares(tasks, sandbox):
 
 
 def test_a_program_that_fails_one_state_does_not_complete(sandbox):
-    task = next(t for t in generate_robot_tasks(16, seed=41, families=["conditional"]) if t.variant == "if_object")
+    task = next(
+        t for t in generate_robot_tasks(16, seed=41, families=["conditional"]) if t.variant == "if_object"
+    )
     always_missing = task.canonical_solution.replace("    if is_in_room(", "    if 0 * is_in_room(")
     result = evaluate_programs([always_missing], [task], sandbox=sandbox)
     assert result.pass_rate == 1.0 and result.completion_rate == 0.0 and result.state_completion_rate == 0.5

@@ -44,8 +44,16 @@ def test_injected_semantics(local, tasks, row):
 def test_the_semantics_differ_exactly_where_the_benchmark_has_quirks():
     differing = sorted(row["id"] for row in PROGRAMS if row["upstream"] != row["injected"])
     assert differing == sorted(
-        ["replace", "essay", "task_helper", "random_pick", "trailing_call", "leading_print", "module_level_call",
-         "late_say_after_10k"]
+        [
+            "replace",
+            "essay",
+            "task_helper",
+            "random_pick",
+            "trailing_call",
+            "leading_print",
+            "module_level_call",
+            "late_say_after_10k",
+        ]
     )
 
 
@@ -56,7 +64,9 @@ def test_the_rewrite_is_the_benchmarks():
         "    time.sleep(0.01)\n    sleep(1)\ntask_program(robot)\n\n\ntask_program(robot)"
     )
     assert "esrobot.say(" in upstream_rewrite("def essay(x):\n    pass\n")
-    assert "trobot.ask(" in upstream_rewrite("task(1)") and "random_robot.pick(" in upstream_rewrite("random_pick(x)")
+    assert "trobot.ask(" in upstream_rewrite("task(1)") and "random_robot.pick(" in upstream_rewrite(
+        "random_pick(x)"
+    )
 
 
 def test_a_timed_out_run_keeps_only_its_first_10_kib_under_upstream(local, local_upstream):
@@ -64,7 +74,7 @@ def test_a_timed_out_run_keeps_only_its_first_10_kib_under_upstream(local, local
     program = 'def task_program():\n    go_to("hall")\n    while True:\n        is_in_room("x")\n'
     upstream, injected = local_upstream(program, state), local(program, state)
     assert upstream.status == injected.status == "timeout"
-    line = len('CheckEntity /$@!/ x /$@!/ None\n')
+    line = len("CheckEntity /$@!/ x /$@!/ None\n")
     assert len(upstream.trace) == 1 + (10 * 1024 - len("GoTo /$@!/ hall /$@!/ None\n")) // line
     assert len(injected.trace) > 4 * len(upstream.trace)
 
@@ -87,7 +97,9 @@ def test_roboeval_reports_say_which_semantics(data_dir, sandbox):
     sample = {"id": "r", "task": row["task"], "prompt_index": 0, "program": row["program"]}
     upstream = evaluate_roboeval([sample], data_dir, sandbox)
     injected = evaluate_roboeval([sample], data_dir, sandbox, semantics="injected")
-    assert upstream.summary.semantics == "upstream" and upstream.to_json()["summary"]["semantics"] == "upstream"
+    assert (
+        upstream.summary.semantics == "upstream" and upstream.to_json()["summary"]["semantics"] == "upstream"
+    )
     assert injected.summary.semantics == "injected"
     assert upstream.summary.pass_at_1 == 0.0 and injected.summary.pass_at_1 == 1.0
     assert upstream.results[0].category == "PythonError" and "rerobot" in upstream.results[0].error

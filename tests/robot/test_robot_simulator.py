@@ -298,7 +298,8 @@ def test_python_errors_are_located_in_the_program(local):
 
 def test_the_api_outside_task_program_is_an_error_when_injected(local, local_upstream):
     run = local(program("pass") + "go_to('lobby')\n", OFFICE)
-    assert (run.status, run.error_type) == ("exception", "RuntimeError") and "RobotSimulatorError" in run.error_message
+    assert (run.status, run.error_type) == ("exception", "RuntimeError")
+    assert "RobotSimulatorError" in run.error_message
     # Upstream runs the program as a script, so module-level calls act on the world.
     run = local_upstream(program("pass") + "go_to('lobby')\n", OFFICE)
     assert run.status == "success" and [step.text for step in run.trace] == ["lobby"]

@@ -59,7 +59,11 @@ def _verdict(extracted: ExtractedCode, plan: RobotPlan) -> JudgeResult:
             problems = [(outcome.error_line, outcome.category, outcome.error or "the run failed")]
         else:
             problems = [
-                (getattr(requirement.culprit(run.trace), "line", None), COMPLETION_ERROR, requirement.describe())
+                (
+                    getattr(requirement.culprit(run.trace), "line", None),
+                    COMPLETION_ERROR,
+                    requirement.describe(),
+                )
                 for requirement in outcome.unmet
             ]
         for line, rule, message in problems:

@@ -99,7 +99,11 @@ def plan_and_run(
 
 def _runnable(text: str, settings: SimulatorSettings) -> str:
     # Upstream semantics applies its whole rewrite, lowercasing included, when the job is built.
-    return lowercase_double_quoted(text) if settings.benchmark_rewrite and settings.semantics == INJECTED else text
+    return (
+        lowercase_double_quoted(text)
+        if settings.benchmark_rewrite and settings.semantics == INJECTED
+        else text
+    )
 
 
 def _plan(candidate: Candidate, settings: SimulatorSettings) -> tuple[JudgeResult | None, RobotPlan | None]:
@@ -108,7 +112,9 @@ def _plan(candidate: Candidate, settings: SimulatorSettings) -> tuple[JudgeResul
     states = task.states[: settings.states] if isinstance(task, RobotTask) else ()
     if not states:
         start, end = extracted.code_span()
-        finding = Finding(start, end, 1.0, "no-world-state", "the task has no robot world states to run against")
+        finding = Finding(
+            start, end, 1.0, "no-world-state", "the task has no robot world states to run against"
+        )
         return JudgeResult(0.0, (finding,)), None
     if not extracted.has_code:
         return JudgeResult(0.0), None
@@ -147,7 +153,9 @@ class SimulatorJudge:
 def _failure(run: RobotRun, outcome: StateOutcome) -> tuple[str, str, int | None] | None:
     """(rule, message, program line) of a failed run, or ``None`` when the state went fine."""
     if outcome.ran:
-        return None if outcome.acted else ("NoRobotAction", "the program ended without any robot action", None)
+        return (
+            None if outcome.acted else ("NoRobotAction", "the program ended without any robot action", None)
+        )
     if run.status != "exception":
         return "Timeout", "the program was still running when its time ran out", None
     rule = outcome.category if outcome.category == ROBOT_EXECUTION_ERROR else (run.error_type or PYTHON_ERROR)

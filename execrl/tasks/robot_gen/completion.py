@@ -134,7 +134,9 @@ def survey_poll(
     )
 
 
-def check_missing(rooms: Sequence[str], checked: Sequence[str], stocked: Iterable[str], obj: str, numbered: bool) -> Checks:
+def check_missing(
+    rooms: Sequence[str], checked: Sequence[str], stocked: Iterable[str], obj: str, numbered: bool
+) -> Checks:
     have = set(stocked)
     checks: list[Requirement] = [Reports(say(ANY), after_visiting=tuple(checked))]
     for room in checked:
@@ -236,7 +238,9 @@ def loop_tell(rooms: Sequence[str], targets: Sequence[str], occupied: Iterable[s
     return (*checks, *_elsewhere(rooms, targets))
 
 
-def restock(rooms: Sequence[str], targets: Sequence[str], stocked: Iterable[str], src: str, obj: str) -> Checks:
+def restock(
+    rooms: Sequence[str], targets: Sequence[str], stocked: Iterable[str], src: str, obj: str
+) -> Checks:
     have = set(stocked)
     checks: list[Requirement] = []
     for room in targets:
@@ -268,7 +272,13 @@ def wait_tell(rooms: Sequence[str], room: str, message: str, comes: bool) -> Che
 
 def _waits(rooms: Sequence[str], room: str) -> Checks:
     """Nobody comes: the robot keeps looking (more than once) and never asks or speaks."""
-    return (Visits(room), Count(_ANYONE, 2, at_least=True), Never(ask(ANY)), Never(say(ANY)), *_elsewhere(rooms, (room,)))
+    return (
+        Visits(room),
+        Count(_ANYONE, 2, at_least=True),
+        Never(ask(ANY)),
+        Never(say(ANY)),
+        *_elsewhere(rooms, (room,)),
+    )
 
 
 def deliver_then_ask(

@@ -248,7 +248,8 @@ def _survey(rng: random.Random, k: int) -> Draft:
             answer = rng.choice(options)
             world.add_person(office.name, [answer])
             _scatter(rng, world, rng.randint(0, 2), rooms, [])
-            return WorldState(world.state(), checks=completion.survey_one(rooms, office.name, options, answer))
+            checks = completion.survey_one(rooms, office.name, options, answer)
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(
             _SURVEY_ONE, rng, office=office.text, person=office.person or "", topic=topic,
@@ -283,7 +284,8 @@ def _survey(rng: random.Random, k: int) -> Draft:
             if rng.random() < 0.7:
                 answers[room] = rng.choice(options)
                 world.add_person(room, [answers[room]])
-        return WorldState(world.state(), checks=completion.survey_poll(rooms, polled, answers, options, target))
+        checks = completion.survey_poll(rooms, polled, answers, options, target)
+        return WorldState(world.state(), checks=checks)
 
     prompt = phrase(
         _SURVEY_ALL, rng, kind=series.kind, kinds=series.plural, topic=topic, options=human_list(options),
@@ -491,7 +493,8 @@ def _conditional(rng: random.Random, k: int) -> Draft:
             if flags[i]:
                 world.add_object(obj, room.name)
             _scatter(rng, world, rng.randint(0, 3), rooms, [obj])
-            return WorldState(world.state(), checks=completion.if_object(rooms, room.name, obj, dst.name, flags[i]))
+            checks = completion.if_object(rooms, room.name, obj, dst.name, flags[i])
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(_IF_OBJECT, rng, room=room.text, obj=obj, dst=dst.text, report=report_back(rng))
     elif variant == "if_wants":
@@ -516,7 +519,8 @@ def _conditional(rng: random.Random, k: int) -> Draft:
             world.add_object(obj, src.name)
             world.add_person(office.name, ["yes" if flags[i] else "no"])
             _scatter(rng, world, rng.randint(0, 2), rooms)
-            return WorldState(world.state(), checks=completion.if_wants(rooms, office.name, src.name, obj, flags[i]))
+            checks = completion.if_wants(rooms, office.name, src.name, obj, flags[i])
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(_IF_WANTS, rng, person=office.person or "", office=office.text, obj=obj, src=src.text)
     else:
@@ -538,7 +542,8 @@ def _conditional(rng: random.Random, k: int) -> Draft:
             if flags[i]:
                 world.add_person(office.name)
             _scatter(rng, world, rng.randint(0, 2), [r for r in rooms if r != office.name], ["person"])
-            return WorldState(world.state(), checks=completion.if_present(rooms, office.name, message, flags[i]))
+            checks = completion.if_present(rooms, office.name, message, flags[i])
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(_IF_PRESENT, rng, office=office.text, person=office.person or "", message=message,
                         report=report_back(rng))
@@ -749,7 +754,8 @@ def _multi_step(rng: random.Random, k: int) -> Draft:
             if rng.random() < 0.7:
                 world.add_person(office2.name)
             _scatter(rng, world, rng.randint(0, 2), rooms)
-            return WorldState(world.state(), checks=completion.relay(rooms, office.name, office2.name, options, answer))
+            checks = completion.relay(rooms, office.name, office2.name, options, answer)
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(_RELAY, rng, person=office.person or "", office=office.text, topic=topic,
                         options=human_list(options), office2=office2.text, person2=office2.person or "")
@@ -774,7 +780,8 @@ def _multi_step(rng: random.Random, k: int) -> Draft:
             chosen = rng.choice([a, b])
             world.add_person(office.name, [chosen])
             _scatter(rng, world, rng.randint(0, 2), rooms)
-            return WorldState(world.state(), checks=completion.choose_and_fetch(rooms, office.name, src.name, a, b, chosen))
+            checks = completion.choose_and_fetch(rooms, office.name, src.name, a, b, chosen)
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(_CHOOSE_AND_FETCH, rng, person=office.person or "", office=office.text, a=a, b=b,
                         src=src.text)

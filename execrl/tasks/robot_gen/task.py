@@ -24,7 +24,11 @@ class WorldState:
     checks: tuple[Requirement, ...] = ()
 
     def to_data(self) -> dict[str, Any]:
-        return {"state": self.state, "timeout_expected": self.timeout_expected, "checks": [to_data(c) for c in self.checks]}
+        return {
+            "state": self.state,
+            "timeout_expected": self.timeout_expected,
+            "checks": [to_data(c) for c in self.checks],
+        }
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> WorldState:

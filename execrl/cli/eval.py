@@ -35,6 +35,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--limit", type=int, default=None, help="only the first N tasks (quick looks)")
     parser.add_argument("--split", default="test", help="MBPP split to generate for (default: test)")
+    parser.add_argument(
+        "--roboeval-semantics",
+        choices=("upstream", "injected"),
+        default="upstream",
+        help="how RoboEval programs run: upstream (default) = the benchmark's textual API rewrite and "
+        "timed-out trace reading, as in published results; injected = the API injected into the "
+        "program's namespace (s.replace(...) and the like then work). Reports say which was used.",
+    )
     parser.set_defaults(func=run)
 
 
@@ -44,12 +52,16 @@ def run(args: argparse.Namespace) -> int:
     from execrl.eval.samples import load_samples
     from execrl.sandbox import Sandbox, default_sandbox
 
+    if args.benchmark != "roboeval" and args.roboeval_semantics != "upstream":
+        raise ExecrlError("--roboeval-semantics applies to `execrl eval roboeval` only")
     samples = _generate(args) if args.model else None
     if samples is None:
         samples = _read_lines(args.samples) if args.benchmark == "roboeval" else load_samples(args.samples)
     sandbox = Sandbox(workers=args.workers) if args.workers else default_sandbox()
     try:
-        result = evaluate_benchmark(args.benchmark, samples, args.data_dir, sandbox)
+        result = evaluate_benchmark(
+            args.benchmark, samples, args.data_dir, sandbox, roboeval_semantics=args.roboeval_semantics
+        )
     finally:
         if args.workers:
             sandbox.close()

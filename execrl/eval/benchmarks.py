@@ -26,14 +26,19 @@ def evaluate_benchmark(
     samples: Iterable[Any],
     data_dir: str | os.PathLike[str] | None,
     sandbox: Sandbox,
+    *,
+    roboeval_semantics: str = "upstream",
 ) -> BenchmarkResult:
-    """Evaluate ``samples`` (records from ``generate_samples`` or a samples file) on ``benchmark``."""
+    """Evaluate ``samples`` (records from ``generate_samples`` or a samples file) on ``benchmark``.
+
+    ``roboeval_semantics``: how RoboEval programs run, ``upstream`` (the benchmark's textual rewrite, as
+    published results) or ``injected`` (execrl.robot.rewrite)."""
     from execrl.eval import report as reports
 
     if benchmark == "roboeval":
         from execrl.eval.roboeval import evaluate_roboeval
 
-        robo = evaluate_roboeval(samples, data_dir, sandbox)
+        robo = evaluate_roboeval(samples, data_dir, sandbox, semantics=roboeval_semantics)  # type: ignore[arg-type]
         return BenchmarkResult(robo.to_json(), reports.roboeval_view(robo), robo.summary.programs)
     if benchmark == "mbppplus":
         from execrl.eval.mbppplus import evaluate_mbppplus

@@ -18,7 +18,7 @@ from execrl.eval.roboeval import RoboEvalReport
 @dataclass(frozen=True)
 class ReportView:
     title: str
-    metrics: dict[str, float | int | None]
+    metrics: dict[str, float | int | str | None]
     per_task: dict[str, float]  # task -> share of samples that passed
     breakdown: dict[str, int]  # outcome -> count
     breakdown_label: str = "outcomes"
@@ -28,8 +28,10 @@ class ReportView:
 def roboeval_view(report: RoboEvalReport) -> ReportView:
     summary = report.summary
     return ReportView(
-        title="RoboEval",
+        # Every report says how the programs were run: published tables use the upstream semantics.
+        title=f"RoboEval ({summary.semantics} semantics)",
         metrics={
+            "semantics": summary.semantics_description,
             "programs": summary.programs,
             "pass@1": summary.pass_at_1,
             "execution failures (RobotExecutionError + PythonError)": summary.execution_failure_share,
@@ -86,7 +88,7 @@ def write_report(view: ReportView, json_path: Path) -> tuple[Path, Path]:
     return markdown_path, plot_path
 
 
-def _format(value: float | None) -> str:
+def _format(value: float | str | None) -> str:
     if value is None:
         return "n/a"
     return f"{value:.4f}" if isinstance(value, float) else str(value)

@@ -6,6 +6,11 @@ averaged over the pairs evaluated. Errors are classified as in Robo-Instruct (sh
 sections 8 and 10): per (program, state), and per program by the first crash or unexpected timeout
 across its states, else CompletionError if a check failed, else Success.
 
+Programs run under the benchmark's own semantics by default (``semantics="upstream"``: its textual
+rewrite and its reading of a timed-out run's trace), so that pass@1 and the error breakdown compare
+with published tables; ``semantics="injected"`` runs them with the API injected instead. Every report
+says which was used.
+
 RoboEval's licence forbids training on it: evaluation only.
 """
 
@@ -23,19 +28,45 @@ from typing import Any
 from execrl.data_dir import data_file
 from execrl.errors import ExecrlError
 from execrl.eval.passk import pass_at_k
-from execrl.robot.runner import SIMULATION_TIMEOUT_S, RobotRun, decode_run, lowercase_double_quoted, robot_job
+from execrl.robot.batch import RunSpec, run_all
+from execrl.robot.outcome import (
+    CATEGORIES,
+    COMPLETION_ERROR,
+    CRASHES,
+    PYTHON_ERROR,
+    ROBOT_EXECUTION_ERROR,
+    SUCCESS,
+    judge_check,
+)
+from execrl.robot.rewrite import (
+    DESCRIPTIONS,
+    INJECTED,
+    UPSTREAM,
+    Semantics,
+    check_semantics,
+    lowercase_double_quoted,
+)
+from execrl.robot.runner import SIMULATION_TIMEOUT_S, RobotRun
 from execrl.robot.tasks import RoboEvalTask, TaskState, load_tasks
-from execrl.sandbox import Sandbox, default_sandbox
+from execrl.sandbox import Sandbox
+
+__all__ = [
+    "CATEGORIES",
+    "COMPLETION_ERROR",
+    "INJECTED",
+    "PYTHON_ERROR",
+    "ROBOT_EXECUTION_ERROR",
+    "SUCCESS",
+    "UPSTREAM",
+    "RoboEvalReport",
+    "RoboEvalSample",
+    "evaluate_reference_programs",
+    "evaluate_roboeval",
+    "load_reference_programs",
+]
 
 REFERENCE_FILE = "roboeval/robo-instruct_roboeval_data.csv"
 PROGRAM_HEADER = "def task_program():"
-
-ROBOT_EXECUTION_ERROR = "RobotExecutionError"
-PYTHON_ERROR = "PythonError"
-COMPLETION_ERROR = "CompletionError"
-SUCCESS = "Success"
-CATEGORIES = (ROBOT_EXECUTION_ERROR, PYTHON_ERROR, COMPLETION_ERROR, SUCCESS)
-_CRASHES = (ROBOT_EXECUTION_ERROR, PYTHON_ERROR)
 
 
 @dataclass(frozen=True)
@@ -87,8 +118,11 @@ class ProgramResult:
 
 @dataclass(frozen=True)
 class RoboEvalSummary:
-    """Scores and error shares. Keys of the ``by_prompt`` dict are ``<Task>_<promptIndex>``."""
+    """Scores and error shares. Keys of the ``by_prompt`` dict are ``<Task>_<promptIndex>``.
+    ``semantics``: how the programs were run (``upstream`` or ``injected``), with its description."""
 
+    semantics: str
+    semantics_description: str
     programs: int
     invalid_inputs: int
     pass_at_1: float | None  # mean over the (task, prompt) pairs evaluated
@@ -178,41 +212,26 @@ def read_samples(
 
 
 def _judge(sample: RoboEvalSample, state: TaskState, run: RobotRun) -> StateResult:
-    passed = False
-    error, error_line = run.error, run.error_line
-    if run.status == "exception":
-        # Robo-Instruct's rule: an error whose text names the robot is the robot's, any other is Python's.
-        category = ROBOT_EXECUTION_ERROR if "Robot" in (error or "") else PYTHON_ERROR
-    elif run.status == "timeout" and not state.timeout_expected:
-        category, error = PYTHON_ERROR, "TimeoutError: program should not time out"
-    else:
-        try:
-            passed = state.passes(run.trace)
-            category = SUCCESS if passed else COMPLETION_ERROR
-        except Exception as exc:  # noqa: BLE001 - a check that raises fails the state, as upstream
-            error = f"check raised {type(exc).__name__}: {exc}"
-            category = ROBOT_EXECUTION_ERROR if "Robot" in error else PYTHON_ERROR
+    outcome = judge_check(run, state.timeout_expected, state.check)
     return StateResult(
         id=sample.id,
         task=sample.task,
         prompt_index=sample.prompt_index,
         state_index=state.index,
-        passed=passed,
+        passed=outcome.completed,
         status=run.status,
-        category=category,
-        error=error,
-        error_line=error_line,
+        category=outcome.category,
+        error=outcome.error,
+        error_line=outcome.error_line,
         timeout_expected=state.timeout_expected,
         trace_length=len(run.trace),
     )
 
 
 def _program(sample: RoboEvalSample, results: list[StateResult]) -> ProgramResult:
-    crash = next((result.category for result in results if result.category in _CRASHES), None)
-    if crash is not None:
-        category = crash
-    else:
-        category = SUCCESS if all(result.passed for result in results) else COMPLETION_ERROR
+    categories = [result.category for result in results]
+    crash = next((category for category in categories if category in CRASHES), None)
+    category = crash or (SUCCESS if all(result.passed for result in results) else COMPLETION_ERROR)
     passed = sum(result.passed for result in results)
     return ProgramResult(
         id=sample.id,
@@ -225,7 +244,9 @@ def _program(sample: RoboEvalSample, results: list[StateResult]) -> ProgramResul
     )
 
 
-def _summary(programs: list[ProgramResult], results: list[StateResult], invalid: int) -> RoboEvalSummary:
+def _summary(
+    programs: list[ProgramResult], results: list[StateResult], invalid: int, semantics: Semantics
+) -> RoboEvalSummary:
     by_prompt: dict[str, list[bool]] = defaultdict(list)
     by_task: dict[str, list[bool]] = defaultdict(list)
     for program in programs:
@@ -236,8 +257,10 @@ def _summary(programs: list[ProgramResult], results: list[StateResult], invalid:
     for key, value in pass_by_prompt.items():
         prompts_of_task[key.rsplit("_", 1)[0]].append(value)
     categories = Counter(program.category for program in programs)
-    crashes = sum(categories[category] for category in _CRASHES)
+    crashes = sum(categories[category] for category in CRASHES)
     return RoboEvalSummary(
+        semantics=semantics,
+        semantics_description=DESCRIPTIONS[semantics],
         programs=len(programs),
         invalid_inputs=invalid,
         pass_at_1=sum(pass_by_prompt.values()) / len(pass_by_prompt) if pass_by_prompt else None,
@@ -259,20 +282,33 @@ def evaluate_roboeval(
     sandbox: Sandbox | None = None,
     *,
     timeout_s: float = SIMULATION_TIMEOUT_S,
+    semantics: Semantics = UPSTREAM,
 ) -> RoboEvalReport:
     """Evaluate programs given as JSON lines, dicts ``{"id", "task", "prompt_index", "program"}`` or
     :class:`RoboEvalSample` records. Bad inputs are reported in ``input_errors`` and the rest is evaluated.
 
-    Programs get the benchmark's rewrite (double-quoted strings lowercased) before they run.
+    ``upstream`` (default): each program gets the benchmark's whole textual rewrite and runs as its
+    evaluator runs it. ``injected``: double-quoted strings are lowercased as upstream, and the API is
+    injected into the program's namespace instead of substituted into its text.
     """
+    try:
+        semantics = check_semantics(semantics)
+    except ValueError as exc:
+        raise ExecrlError(str(exc)) from None
     tasks = load_tasks(data_dir)
     valid, errors = read_samples(samples, tasks)
     pairs = [(sample, state) for sample in valid for state in tasks[sample.task].states]
-    jobs = [
-        robot_job(lowercase_double_quoted(sample.program), state.state, timeout_s) for sample, state in pairs
+    specs = [
+        RunSpec(
+            sample.program if semantics == UPSTREAM else lowercase_double_quoted(sample.program),
+            state.state,
+            timeout_s,
+            semantics,
+        )
+        for sample, state in pairs
     ]
-    runs = (sandbox or default_sandbox()).run(jobs) if jobs else []
-    results = [_judge(sample, state, decode_run(run)) for (sample, state), run in zip(pairs, runs)]
+    runs = run_all(specs, sandbox) if specs else []
+    results = [_judge(sample, state, run) for (sample, state), run in zip(pairs, runs, strict=True)]
     by_id: dict[str, list[StateResult]] = defaultdict(list)
     for result in results:
         by_id[result.id].append(result)
@@ -280,7 +316,7 @@ def evaluate_roboeval(
     return RoboEvalReport(
         results=tuple(results),
         programs=tuple(programs),
-        summary=_summary(programs, results, len(errors)),
+        summary=_summary(programs, results, len(errors), semantics),
         input_errors=tuple(errors),
     )
 
@@ -303,7 +339,9 @@ def load_reference_programs(data_dir: str | os.PathLike[str] | None = None) -> l
 
 
 def evaluate_reference_programs(
-    data_dir: str | os.PathLike[str] | None = None, sandbox: Sandbox | None = None
+    data_dir: str | os.PathLike[str] | None = None,
+    sandbox: Sandbox | None = None,
+    semantics: Semantics = UPSTREAM,
 ) -> RoboEvalReport:
     """Evaluate the reference programs; ``summary.passed_by_task`` says how many pass per task."""
-    return evaluate_roboeval(load_reference_programs(data_dir), data_dir, sandbox)
+    return evaluate_roboeval(load_reference_programs(data_dir), data_dir, sandbox, semantics=semantics)

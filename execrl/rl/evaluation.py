@@ -3,8 +3,9 @@
 A task with tests passes when its response passes all of them in the sandbox; a robot task passes when
 its program (the cleaned completion, as RoboEval takes it) gets the simulator judge's full score: it
 runs on every one of the task's world states without a robot-API or Python error. Beside the pass rate:
-the training reward of those greedy responses (the run's own formula), and for Python code the
-syntax-error rate and Ruff findings per compiling program (``execrl.rewards.code_quality``).
+the training reward of those greedy responses (the run's own formula), for Python code the
+syntax-error rate and Ruff findings per compiling program (``execrl.rewards.code_quality``), and for
+robot programs the execution-failure share and the completion rate (``execrl.robot.heldout``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from typing import Any
 from execrl.engines import RolloutEngine
 from execrl.models import GenerationSettings
 from execrl.rewards import extract_code
-from execrl.rewards.base import Candidate
 from execrl.rewards.code_quality import code_quality
-from execrl.rewards.judges.simulator import SimulatorJudge, SimulatorSettings
+from execrl.robot.heldout import RobotHeldOut, evaluate_programs
 from execrl.robot.prompting import program_from_completion
 from execrl.sandbox import AssertTests, Job, Limits, default_sandbox
 from execrl.tasks.robot_gen import RobotTask
@@ -39,6 +39,7 @@ class HeldOutEval:
     syntax_error_rate: float | None  # Python tasks only
     ruff_findings_per_program: float | None  # over the Python responses that compile
     wall_s: float
+    robot: RobotHeldOut | None = None  # robot tasks' execution failures and completion
 
     def metrics(self) -> dict[str, float]:
         """The ``eval/...`` entries of a metrics record (NaN where a metric does not apply)."""
@@ -53,6 +54,7 @@ class HeldOutEval:
             "eval/syntax_error_rate": value(self.syntax_error_rate),
             "eval/ruff_findings_per_program": value(self.ruff_findings_per_program),
             "eval/wall_s": self.wall_s,
+            **(self.robot.metrics() if self.robot is not None else {}),
         }
 
 
@@ -76,7 +78,10 @@ def evaluate_held_out(
     judged = judge(list(tasks), responses)
     robot = [(text, task) for text, task in zip(texts, tasks) if isinstance(task, RobotTask)]
     tested = [(text, task) for text, task in zip(texts, tasks) if not isinstance(task, RobotTask)]
-    passed = _robot_passed(robot) + _tests_passed(tested, timeout_s)
+    held = None
+    if robot:
+        held = evaluate_programs([program_from_completion(text) for text, _ in robot], [task for _, task in robot])
+    passed = (held.passed if held else 0) + _tests_passed(tested, timeout_s)
     quality = code_quality([text for text, _ in tested]) if tested else {}
     return HeldOutEval(
         tasks=len(tasks),
@@ -85,6 +90,7 @@ def evaluate_held_out(
         syntax_error_rate=quality.get("syntax error rate"),
         ruff_findings_per_program=quality.get("ruff findings per program"),
         wall_s=time.perf_counter() - started,
+        robot=held,
     )
 
 
@@ -98,11 +104,3 @@ def _tests_passed(pairs: Sequence[tuple[str, Task]], timeout_s: float) -> int:
         for text, task in pairs
     ]
     return sum(r.passed for r in default_sandbox().run(jobs)) if jobs else 0
-
-
-def _robot_passed(pairs: Sequence[tuple[str, RobotTask]]) -> int:
-    if not pairs:
-        return 0
-    judge = SimulatorJudge(SimulatorSettings(states=max(1, *(len(task.states) for _, task in pairs))))
-    candidates = [Candidate.from_response(program_from_completion(text), task=task) for text, task in pairs]
-    return sum(result.score == 1.0 for result in judge(candidates))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -20,11 +20,13 @@ from typing import Any
 class Step:
     """One robot action as the trace recorded it: ``GoTo``, ``Say``, ``Ask``, ``CheckEntity``,
     ``Pick`` or ``Place``; ``text`` is the argument (the question for ``Ask``), ``options`` the
-    ``Ask`` options (``None`` for the others)."""
+    ``Ask`` options (``None`` for the others). ``line`` is the program line that made the call, when
+    the simulator knows it (not for lines the program printed itself); it takes no part in matching."""
 
     action: str
     text: str
     options: Any = None
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,15 @@ class Event:
         # Options are searched as they are: a non-string option makes the check raise, as upstream.
         return any(re.search(self.option_pattern, option, re.IGNORECASE) for option in step.options)
 
+    @property
+    def actions(self) -> frozenset[str]:
+        return frozenset((self.action,))
+
     def __or__(self, other: Matcher) -> AnyOf:
         return AnyOf((self, other))
+
+    def __and__(self, other: Matcher) -> AllOf:
+        return AllOf((self, other))
 
 
 @dataclass(frozen=True)
@@ -56,11 +65,42 @@ class AnyOf:
     def matches(self, step: Step) -> bool:
         return any(event.matches(step) for event in self.events)
 
+    @property
+    def actions(self) -> frozenset[str]:
+        return frozenset().union(*(event.actions for event in self.events))
+
     def __or__(self, other: Matcher) -> AnyOf:
         return AnyOf((*self.events, other))
 
+    def __and__(self, other: Matcher) -> AllOf:
+        return AllOf((self, other))
 
-Matcher = Event | AnyOf
+
+@dataclass(frozen=True)
+class AllOf:
+    """Matches a step that every one of its events matches (an ``Ask`` offering several options)."""
+
+    events: tuple[Matcher, ...]
+
+    def matches(self, step: Step) -> bool:
+        return all(event.matches(step) for event in self.events)
+
+    @property
+    def actions(self) -> frozenset[str]:
+        # A step has one action, so only the actions every event accepts can match.
+        return frozenset.intersection(*(event.actions for event in self.events))
+
+    def __or__(self, other: Matcher) -> AnyOf:
+        return AnyOf((self, other))
+
+    def __and__(self, other: Matcher) -> AllOf:
+        return AllOf((*self.events, other))
+
+
+Matcher = Event | AnyOf | AllOf
+
+
+ANY = ""  # a pattern that every text contains
 
 
 def goto(pattern: str) -> Event:
@@ -71,13 +111,17 @@ def say(pattern: str) -> Event:
     return Event("Say", pattern)
 
 
-def ask(question: str, option: str | None = None) -> Event:
+def ask(question: str, option: str = "") -> Event:
+    """An ``Ask`` whose question matches ``question`` and one of whose options matches ``option``.
+
+    As upstream, every ``Ask`` check has an option pattern, so an ``Ask`` that offered no options
+    (a program that caught the error) matches none of them."""
     return Event("Ask", question, option)
 
 
 def ask_mentioning(pattern: str) -> AnyOf:
     """An ``Ask`` whose question or one of whose options contains ``pattern``."""
-    return ask(pattern) | ask("", pattern)
+    return ask(pattern) | ask(ANY, pattern)
 
 
 def check_entity(pattern: str) -> Event:
@@ -90,9 +134,6 @@ def pick(pattern: str) -> Event:
 
 def place(pattern: str) -> Event:
     return Event("Place", pattern)
-
-
-ANY = ""  # a pattern that every text contains
 
 
 def contain_words(words: Iterable[str]) -> str:
@@ -111,7 +152,8 @@ def contain_words_and_exclude_words(include: Iterable[str], exclude: Iterable[st
     Kept for fidelity: the exclusions form one alternation after ``.*\b``, so only the first excluded
     word is searched anywhere; the later ones are only excluded at the very start of the text.
     """
-    return r"^(?=.*" + r")(?=.*".join(include) + r")(?!.*\b" + r"\b|\b".join(exclude) + r"\b).*$"
+    excluded = r"|".join(rf"\b{re.escape(word)}\b" for word in exclude)
+    return r"^(?!.*" + excluded + r")(?=.*" + r")(?=.*".join(include) + r").*$"
 
 
 def not_at(location: str) -> str:
@@ -218,9 +260,14 @@ def visited_none(trace: Trace, locations: Iterable[str]) -> bool:
     return not any(trace.exists(goto(location)) for location in locations)
 
 
-def trace_from_data(steps: Iterable[tuple[Any, ...] | list[Any]]) -> Trace:
-    """A trace from the simulator's plain-data steps ``(action, text, options)``."""
+def trace_from_data(
+    steps: Iterable[tuple[Any, ...] | list[Any]], lines: Iterable[int | None] | None = None
+) -> Trace:
+    """A trace from the simulator's plain-data steps ``(action, text, options)``, with the program
+    line of each step when ``lines`` gives them (one per step)."""
+    steps = list(steps)
+    located = list(lines) if lines is not None else [None] * len(steps)
     return Trace(
-        Step(str(action), str(text), tuple(extra) if isinstance(extra, list) else extra)
-        for action, text, extra in steps
+        Step(str(action), str(text), tuple(extra) if isinstance(extra, list) else extra, line)
+        for (action, text, extra), line in zip(steps, located, strict=True)
     )

@@ -1,37 +1,39 @@
 """Running a robot program against one world state in the sandbox, and reading back what happened.
 
-The candidate's code is the job's code, so its errors are located on its own lines; the simulator
-travels as the job's prelude and its entry function is called with the state and the time budget.
+Under the injected semantics the candidate's code is the job's code, so its errors are located on its
+own lines; the simulator travels as the job's prelude and its entry function is called with the state
+and the time budget. Under the upstream semantics the job's code is empty and the simulator's upstream
+entry function runs the rewritten program text itself, as the benchmark's evaluator runs a script
+(``execrl.robot.rewrite``); the rewrite keeps line numbers, so errors are still located.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from execrl.robot.checks import Trace, trace_from_data
+from execrl.robot.rewrite import (
+    INJECTED,
+    UPSTREAM,
+    Semantics,
+    check_semantics,
+    lowercase_double_quoted,
+    upstream_rewrite,
+)
 from execrl.sandbox import CallTests, Job, JobResult, Limits, Status
+
+__all__ = ["RobotRun", "decode_run", "lowercase_double_quoted", "robot_job"]
 
 SIMULATION_TIMEOUT_S = 1.0  # the benchmark's --simulation-timeout
 ENTRY_FUNCTION = "_execrl_run_robot"
+UPSTREAM_ENTRY_FUNCTION = "_execrl_run_robot_upstream"
 SIMULATOR_SOURCE = resources.files("execrl.robot").joinpath("simulator.py").read_text(encoding="utf-8")
 
 # How long past the simulated budget the sandbox waits before killing a program that escapes the
 # simulated clock (one that swallows the timeout with a bare ``except:`` or blocks outside Python).
 _BACKSTOP_S = 5.0
-
-_DOUBLE_QUOTED = re.compile(r'".*?"')
-
-
-def lowercase_double_quoted(program: str) -> str:
-    """The benchmark's rewrite: everything between two double quotes on one line is lowercased.
-
-    It ignores Python syntax (f-string fields and strings compared against error messages change
-    too); single-quoted strings are left alone. Line numbers do not change.
-    """
-    return _DOUBLE_QUOTED.sub(lambda match: match.group(0).lower(), program)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class RobotRun:
         That data comes from the process that ran the candidate, which can rebind the entry function
         and return anything: it is checked field by field, and ``ValueError`` says what is wrong.
         """
-        if not isinstance(report, dict) or set(report) != _REPORT_KEYS:
+        if not isinstance(report, dict) or not _REPORT_KEYS <= set(report) <= _REPORT_KEYS | {"step_lines"}:
             raise ValueError(f"not a report with the keys {sorted(_REPORT_KEYS)}")
         if report["status"] not in _RUN_STATUSES:
             raise ValueError(f"unknown status {str(report['status'])[:50]!r}")
@@ -68,8 +70,13 @@ class RobotRun:
         steps = report["trace"]
         if not isinstance(steps, (list, tuple)) or not all(_is_step(step) for step in steps):
             raise ValueError("the trace is not a sequence of (action, text, options) steps")
+        lines = report.get("step_lines")
+        if not isinstance(lines, list) or len(lines) != len(steps):
+            lines = None  # where each step came from is a help for locating findings, never required
+        else:
+            lines = [n if type(n) is int and n > 0 else None for n in lines]
         return cls(
-            report["status"], trace_from_data(steps), report["error_type"], report["error_message"], line
+            report["status"], trace_from_data(steps, lines), report["error_type"], report["error_message"], line
         )
 
     @property
@@ -79,15 +86,34 @@ class RobotRun:
         return f"{self.error_type}: {self.error_message}" if self.error_message else self.error_type
 
 
-def robot_job(program: str, state: dict[str, Any], timeout_s: float = SIMULATION_TIMEOUT_S) -> Job:
-    """A sandbox job that runs ``program``'s ``task_program()`` once against ``state``."""
+def robot_job(
+    program: str,
+    state: dict[str, Any],
+    timeout_s: float = SIMULATION_TIMEOUT_S,
+    semantics: Semantics = INJECTED,
+) -> Job:
+    """A sandbox job that runs ``program`` once against ``state``.
+
+    ``injected``: the program as given (callers lowercase it first when they want that part of the
+    benchmark's rewrite) and then its ``task_program()``; ``upstream``: the benchmark's whole rewrite
+    is applied here and the result runs as the benchmark's evaluator runs it.
+    """
     limit = timeout_s + _BACKSTOP_S
-    return Job(
-        code=program,
-        prelude=SIMULATOR_SOURCE,
-        tests=CallTests(function=ENTRY_FUNCTION, inputs=((state, timeout_s),), call_timeouts_s=(limit,)),
-        limits=Limits(timeout_s=limit + _BACKSTOP_S),
-    )
+    if check_semantics(semantics) == UPSTREAM:
+        code, tests = (
+            "",
+            CallTests(
+                function=UPSTREAM_ENTRY_FUNCTION,
+                inputs=((state, timeout_s, upstream_rewrite(program)),),
+                call_timeouts_s=(limit,),
+            ),
+        )
+    else:
+        code, tests = (
+            program,
+            CallTests(function=ENTRY_FUNCTION, inputs=((state, timeout_s),), call_timeouts_s=(limit,)),
+        )
+    return Job(code=code, prelude=SIMULATOR_SOURCE, tests=tests, limits=Limits(timeout_s=limit + _BACKSTOP_S))
 
 
 def _is_step(step: Any) -> bool:

@@ -18,8 +18,16 @@ to ``time.sleep(0.01)``); any other sleep costs its full length without waiting.
 running when the budget is spent stops with status "timeout" and keeps its partial trace. Output is
 bounded like the benchmark's pipe: writing more than 64 KiB also ends the run as a timeout.
 
-Entry point: ``_execrl_run_robot(state, timeout_s)`` runs the candidate's ``task_program()`` against
-a fresh world built from ``state`` (the JSON ``initial_state`` form) and returns plain data.
+Entry points, each returning plain data: ``_execrl_run_robot(state, timeout_s)`` runs the candidate's
+``task_program()`` against a fresh world built from ``state`` (the JSON ``initial_state`` form), the
+API injected as functions; ``_execrl_run_robot_upstream(state, timeout_s, source)`` runs a program the
+way the benchmark does, ``source`` being its text after the benchmark's rewrite (``robot.go_to(...)``
+on a ``robot`` object, ``task_program(robot)`` called at the end; ``execrl.robot.rewrite``), with the
+benchmark's partial-trace reading on a timeout.
+
+Each trace step also carries the line of the candidate's code that made the call (``step_lines``), so
+that a judge can point at the call responsible for a failed check; lines the program printed itself
+carry none.
 """
 
 # The benchmark raises plain ``Exception``s whose text carries the robot error's name, and programs
@@ -33,6 +41,9 @@ import time
 
 _DELIM = "/$@!/"
 _MAX_OUTPUT_CHARS = 64 * 1024
+# The benchmark's reader drains about 1 KiB of output every 0.1 s of its 1 s budget: a timed-out
+# run's trace is read from its first 10 KiB, the last line usually cut (spec addendum, item 5).
+_UPSTREAM_TIMEOUT_TRACE_BYTES = 10 * 1024
 _SHORT_SLEEP_S = 0.01
 _process_time = time.process_time
 # Through ``__wrapped__`` when this source was already run in the same process (in-process tests).
@@ -87,13 +98,15 @@ class _World:
                 continue
             # The last answer repeats forever; an empty queue raises IndexError.
             answer = answers.pop(0) if len(answers) > 1 else answers[0]
+            # Options are searched as text (``str(option)``), as the benchmark does: ``[1, 2]`` works.
             for option in options:
-                if _re.search(answer, option, _re.IGNORECASE):
+                if _search(answer, option):
                     return option
-            # No option matches the answer: say yes if the answer is in the question, else no.
+            # No option matches the answer: say yes if the answer is in the question, else no; with
+            # no such option, the next person in the room is asked.
             fallback = "yes" if _search(answer, question) else "no"
             for option in options:
-                if _re.search(fallback, option, _re.IGNORECASE):
+                if _search(fallback, option):
                     return option
         raise LookupError("no one could answer")
 
@@ -109,14 +122,17 @@ class _World:
 class _Run:
     """One execution of ``task_program()``: the world, the simulated clock and the written output."""
 
-    def __init__(self, world, timeout_s):
+    def __init__(self, world, timeout_s, filename=None, upstream=False):
         self.world = world
         self.timeout_s = timeout_s
+        self.filename = filename  # of the candidate's code, to find the line of each call
+        self.upstream = upstream  # the benchmark's rewrite already shortened ``time.sleep(1)`` in the text
         self.cpu_start = _process_time()
         self.slept = 0.0
         self.expired = False
         self.chunks = []
         self.size = 0
+        self.call_lines = {}  # output offset where an API call's trace line starts -> the candidate's line
 
     def check_clock(self):
         if self.expired or _process_time() - self.cpu_start + self.slept > self.timeout_s:
@@ -133,7 +149,17 @@ class _Run:
         return len(text)
 
     def emit(self, name, value, extra=None):
+        self.call_lines[self.size] = self.caller_line()
         self.write(f"{name} {_DELIM} {value} {_DELIM} {extra}\n")
+
+    def caller_line(self):
+        """The line of the innermost frame of the candidate's code on the stack (None if there is none)."""
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code.co_filename == self.filename:
+                return frame.f_lineno
+            frame = frame.f_back
+        return None
 
 
 class _Output:
@@ -243,7 +269,10 @@ def _simulated_sleep(seconds):
         raise TypeError(f"'{type(seconds).__name__}' object cannot be interpreted as an integer")
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")
-    run.slept += _SHORT_SLEEP_S if type(seconds) is int and seconds == 1 else seconds
+    # Injected: the benchmark's rewrite of the text ``time.sleep(1)`` applied to the value 1. Upstream:
+    # the rewrite already happened in the text, so every sleep costs what it asks for.
+    short = not run.upstream and type(seconds) is int and seconds == 1
+    run.slept += _SHORT_SLEEP_S if short else seconds
     run.check_clock()
 
 
@@ -276,10 +305,22 @@ def _candidate_line(traceback, filename):
     return line
 
 
-def _parse_trace(text):
-    """The benchmark's trace parser: three ``/$@!/``-separated fields a line, up to the first bad line."""
-    steps = []
+def _parse_trace(text, call_lines, upstream=False):
+    """The benchmark's trace parser: three ``/$@!/``-separated fields a line, up to the first bad line.
+
+    Returns the steps and, for each, the candidate line that made it (None for a line the program
+    printed). The benchmark strips the output before splitting it, so leading blank lines do not
+    end its trace; the injected semantics keeps execrl's earlier reading, where they do.
+    """
+    steps, lines = [], []
+    offset = 0
+    if upstream:
+        offset = len(text) - len(text.lstrip())
+        text = text.strip()
+        if not text:
+            return steps, lines
     for line in text.split("\n"):
+        start, offset = offset, offset + len(line) + 1
         parts = line.split(_DELIM)
         if len(parts) != 3:
             break
@@ -288,23 +329,19 @@ def _parse_trace(text):
         except Exception:
             break
         steps.append((parts[0].strip(), parts[1].strip(), extra))
-    return steps
+        lines.append(call_lines.get(start))
+    return steps, lines
 
 
-def _execrl_run_robot(state, timeout_s):
-    """Run ``task_program()`` once against ``state``; return status, trace and error as plain data."""
-    program = globals().get("task_program")
-    filename = getattr(getattr(program, "__code__", None), "co_filename", None)
-    run = _Run(_World(state), float(timeout_s))
+def _execute(run, body):
+    """Run ``body()`` (the candidate) inside ``run``: its clock, its output; then the report as plain data."""
     status, error_type, error_message, error_line = "success", None, None, None
     saved_stdout, saved_trace = sys.stdout, sys.gettrace()
     _active[0] = run
     sys.stdout = _Output(run)
     try:
-        if program is None:
-            raise NameError("name 'task_program' is not defined")
-        sys.settrace(_tracer(run, filename))
-        program()
+        sys.settrace(_tracer(run, run.filename))
+        body()
     except _SimulatedTimeout:
         status = "timeout"
     except SystemExit as exc:
@@ -313,7 +350,7 @@ def _execrl_run_robot(state, timeout_s):
             status, error_type, error_message = "exception", "SystemExit", str(exc.code)
     except Exception as exc:
         status, error_type, error_message = "exception", type(exc).__name__, str(exc)
-        error_line = _candidate_line(exc.__traceback__, filename)
+        error_line = _candidate_line(exc.__traceback__, run.filename)
     finally:
         sys.settrace(saved_trace)
         sys.stdout = saved_stdout
@@ -321,10 +358,89 @@ def _execrl_run_robot(state, timeout_s):
     if run.expired:
         # The benchmark kills the process at the deadline, whatever the program did afterwards.
         status, error_type, error_message, error_line = "timeout", None, None, None
+    text = "".join(run.chunks)
+    if run.upstream and status == "timeout":
+        text = text.encode("utf-8")[:_UPSTREAM_TIMEOUT_TRACE_BYTES].decode("utf-8", errors="ignore")
+    steps, lines = _parse_trace(text, run.call_lines, run.upstream)
     return {
         "status": status,
-        "trace": _parse_trace("".join(run.chunks)),
+        "trace": steps,
+        "step_lines": lines,
         "error_type": error_type,
         "error_message": error_message,
         "error_line": error_line,
     }
+
+
+def _execrl_run_robot(state, timeout_s):
+    """Run ``task_program()`` once against ``state``, the API injected; return the report as plain data."""
+    program = globals().get("task_program")
+    filename = getattr(getattr(program, "__code__", None), "co_filename", None)
+
+    def body():
+        if program is None:
+            raise NameError("name 'task_program' is not defined")
+        program()
+
+    return _execute(_Run(_World(state), float(timeout_s), filename), body)
+
+
+_UPSTREAM_FILENAME = "<roboeval program>"
+
+
+class _Robot:
+    """The ``robot`` object the benchmark's rewritten programs call (``robot.go_to(...)``)."""
+
+    def get_current_location(self):
+        return get_current_location()
+
+    def get_all_rooms(self):
+        return get_all_rooms()
+
+    def is_in_room(self, entity):
+        return is_in_room(entity)
+
+    def go_to(self, location):
+        return go_to(location)
+
+    def ask(self, person, question, options):
+        return ask(person, question, options)
+
+    def say(self, message):
+        return say(message)
+
+    def pick(self, obj):
+        return pick(obj)
+
+    def place(self, obj):
+        return place(obj)
+
+
+def _execrl_run_robot_upstream(state, timeout_s, source):
+    """Run a rewritten program (``source``) as the benchmark's evaluator does: as a script whose
+    namespace holds ``sys``, ``time`` and ``robot`` and nothing of the API else; return the report."""
+    run = _Run(_World(state), float(timeout_s), _UPSTREAM_FILENAME, upstream=True)
+    namespace = {
+        "__name__": "__main__",
+        "__builtins__": __builtins__,
+        "sys": sys,
+        "time": time,
+        "robot": _Robot(),
+    }
+    try:
+        code = compile(source, _UPSTREAM_FILENAME, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        # The benchmark's ``python -c`` fails before running anything: a crash with an empty trace.
+        report = {"status": "exception", "trace": [], "step_lines": []}
+        line = getattr(exc, "lineno", None)
+        return {
+            **report,
+            "error_type": type(exc).__name__,
+            "error_message": getattr(exc, "msg", str(exc)),
+            "error_line": line,
+        }
+
+    def body():
+        exec(code, namespace)  # noqa: S102 - the candidate, inside the sandbox
+
+    return _execute(run, body)

@@ -1,9 +1,12 @@
 """The checks of RoboEval's 16 tasks, written in the check language of :mod:`execrl.robot.checks`.
 
 Each task maps the check names used in ``roboeval_tasks.json`` (``check_function``) to a predicate on
-the trace of one run. The logic follows the benchmark's checks as described in
-shared/specs/roboeval.md (section 7), quirks included; each kept quirk is marked "Quirk".
-Count alternatives are spelled ``"2|.*two"`` so that every alternative is searched anywhere.
+the trace of one run. The logic is that of the benchmark's task files (CodeBotler
+``benchmark/tasks/*.py`` at 2b3e2d8, described in shared/specs/roboeval.md section 7), re-expressed
+predicate by predicate so that every verdict is the benchmark's, quirks included; each kept quirk is
+marked "Quirk". Patterns are the benchmark's, built with the same helpers (``contain_words``: the
+alternatives after the first one inside a word carry their own ``.*``), and every ``Ask`` check needs an
+option, as upstream. tests/robot/test_robot_task_checks.py holds programs that tell the readings apart.
 """
 
 from __future__ import annotations
@@ -13,15 +16,13 @@ from functools import partial
 
 from execrl.robot.checks import (
     ANY,
+    NOT_START,
     Trace,
     ask,
-    ask_mentioning,
     check_entity,
     contain_words,
     contain_words_and_exclude_words,
-    first_departure_to,
     goto,
-    not_at,
     pick,
     place,
     reports_back,
@@ -33,10 +34,22 @@ from execrl.robot.checks import (
 Check = Callable[[Trace], bool]
 
 START = "start_loc"
-ZERO = "0|.*zero|.*no"
-ONE = "1|.*one"
-TWO = "2|.*two"
-THREE = "3|.*three"
+
+
+def _asked_at_first(trace: Trace, location: str, pattern: str) -> bool:
+    """An ``Ask`` during the first visit whose question, or one of whose options, contains ``pattern``."""
+    return trace.act_at_first(location, ask(pattern)) or trace.act_at_first(location, ask(ANY, pattern))
+
+
+def _left_first_for(trace: Trace, location: str) -> bool:
+    """No go_to anywhere but ``start_loc`` before the first go_to ``location`` (true if it never happens)."""
+    return not trace.before_first(goto(location)).exists(goto(NOT_START))
+
+
+def _reported_after(trace: Trace, pattern: str, locations: tuple[str, ...]) -> bool:
+    """Say ``pattern`` on the first return, having gone to every one of ``locations`` before that Say."""
+    report = say(pattern)
+    return visited_all(trace.before_first(report), locations) and reports_back(trace, report)
 
 
 # --- CountSavory -------------------------------------------------------------------------------------
@@ -44,25 +57,33 @@ THREE = "3|.*three"
 _SAVORY_OFFICES = ("alice's office", "bob's office", "charlie's office", "david's office")
 
 
+def _asked_for_food(trace: Trace, office: str, food: str) -> bool:
+    pattern = contain_words([food])
+    # The CheckEntity is looked for after arriving and before the first Ask whose *question* names the
+    # food, beyond the visit if need be.
+    checked = trace.after_first(goto(office)).before_first(ask(pattern)).exists(check_entity(ANY))
+    return _asked_at_first(trace, office, pattern) and checked
+
+
 def _count_savory(trace: Trace, foods: dict[str, str], asks: int, count: str) -> bool:
     """``foods``: the answer of each occupied office; ``count``: what the final report must say."""
-    if not visited_all(trace, _SAVORY_OFFICES) or not visited_none(trace, ("lobby", "cafeteria")):
-        return False
-    for office in _SAVORY_OFFICES:
-        if not trace.act_at_first(office, check_entity(ANY)):
-            return False
-        visit = trace.first_visit(office)
-        if office in foods:
-            asked = ask_mentioning(foods[office])
-            if not (visit.exists(asked) and visit.before_first(asked).exists(check_entity(ANY))):
-                return False
-        elif visit.exists(ask(ANY)):
-            return False
-    report = say(count)
+    generic = (
+        visited_all(trace, _SAVORY_OFFICES)
+        and visited_none(trace, ("lobby", "cafeteria"))
+        and all(trace.act_at_first(office, check_entity(ANY)) for office in _SAVORY_OFFICES)
+    )
+    # An empty office fails only if the robot asked there after checking for someone.
+    asked = all(
+        _asked_for_food(trace, office, foods[office])
+        if office in foods
+        else not _asked_for_food(trace, office, ".*")
+        for office in _SAVORY_OFFICES
+    )
     return (
-        trace.count(ask(ANY)) == asks
-        and reports_back(trace, report)
-        and visited_all(trace.before_first(report), _SAVORY_OFFICES)
+        generic
+        and asked
+        and _reported_after(trace, contain_words([count]), _SAVORY_OFFICES)
+        and trace.count(ask(ANY)) == asks
     )
 
 
@@ -76,7 +97,7 @@ COUNT_SAVORY = {
             "david's office": "cake",
         },
         asks=4,
-        count=ZERO,
+        count="0|.*zero|.*no",
     ),
     "test1": partial(
         _count_savory,
@@ -84,57 +105,69 @@ COUNT_SAVORY = {
             "alice's office": "sandwich",
             "bob's office": "donut",
             "charlie's office": "cake",
-            "david's office": "beef|jerky",
+            "david's office": "beef|.*jerky",
         },
         asks=4,
-        count=TWO,
+        count="2|.*two",
     ),
     "test2": partial(
         _count_savory,
-        foods={"alice's office": "beef|jerky", "bob's office": "cake", "charlie's office": "cake"},
+        foods={"alice's office": "beef|.*jerky", "bob's office": "cake", "charlie's office": "cake"},
         asks=3,
-        count=ONE,
+        count="1|.*one",
     ),
     "test3": partial(
         _count_savory,
-        foods={"bob's office": "sandwich", "charlie's office": "beef|jerky", "david's office": "sandwich"},
+        foods={"bob's office": "sandwich", "charlie's office": "beef|.*jerky", "david's office": "sandwich"},
         asks=3,
-        count=THREE,
+        count="3|.*three",
     ),
 }
 
 
 # --- ElevatorTour ------------------------------------------------------------------------------------
 
+_ELEVATOR = "elevator"
+_TOUR = ask(contain_words(["tour"]))
 
-def _elevator_common(trace: Trace) -> bool:
+
+def _elevator_generic(trace: Trace) -> bool:
     return (
-        first_departure_to(trace, "elevator")
+        _left_first_for(trace, _ELEVATOR)
         and not trace.exists(goto("lobby"))
-        and trace.act_at_first("elevator", check_entity(ANY))
+        and trace.act_at_first(_ELEVATOR, check_entity(ANY))
+    )
+
+
+def _elevator_tour_given(trace: Trace) -> bool:
+    welcome = say(contain_words(["welcome", "university"]))
+    follow = say(contain_words(["follow"]))
+    at_elevator = trace.first_visit(_ELEVATOR)
+    before_conference = trace.before_first(goto("conference"))
+    return (
+        trace.act_at_first(_ELEVATOR, welcome)
+        and trace.act_at_first(_ELEVATOR, follow)
+        and at_elevator.before_first(welcome).exists(_TOUR)
+        and at_elevator.before_first(follow).exists(_TOUR)
+        and before_conference.exists(welcome)
+        and before_conference.exists(follow)
+        and not trace.after_first(goto(_ELEVATOR))
+        .before_first(goto("conference"))
+        .exists(goto(contain_words_and_exclude_words([], [_ELEVATOR])))
+        and trace.act_at_first("conference", say(contain_words(["arr"])))
     )
 
 
 def _elevator_yes(trace: Trace) -> bool:
-    tour = ask("tour")
-    if not (_elevator_common(trace) and trace.act_at_first("elevator", tour)):
-        return False
-    to_conference = trace.after_first(goto("elevator")).before_first(goto("conference room"))
-    greeting = to_conference.after_first(tour)
-    return (
-        greeting.exists(say(contain_words(["welcome", "university"])))
-        and greeting.exists(say("follow"))
-        and not to_conference.exists(goto(not_at("elevator")))
-        and trace.act_at_first("conference room", say("arr"))
-    )
+    return _elevator_generic(trace) and trace.act_at_first(_ELEVATOR, _TOUR) and _elevator_tour_given(trace)
 
 
 def _elevator_no(trace: Trace) -> bool:
-    return _elevator_common(trace) and trace.act_at_first("elevator", ask("tour"))
+    return _elevator_generic(trace) and trace.act_at_first(_ELEVATOR, _TOUR)
 
 
 def _elevator_nobody(trace: Trace) -> bool:
-    return _elevator_common(trace) and not trace.act_at_first("elevator", ask("tour"))
+    return _elevator_generic(trace) and not trace.act_at_first(_ELEVATOR, _TOUR)
 
 
 ELEVATOR_TOUR = {"test0": _elevator_yes, "test1": _elevator_no, "test2": _elevator_nobody}
@@ -144,14 +177,19 @@ ELEVATOR_TOUR = {"test0": _elevator_yes, "test1": _elevator_no, "test2": _elevat
 
 
 def _find_backpack(trace: Trace, room: str) -> bool:
-    return (
-        visited_none(trace, ("tom's office", "lobby"))
-        and trace.act_at_some(room, pick("backpack"))
-        and trace.count(pick(ANY)) == 1
-        and trace.act_at_first(room, check_entity("backpack"))
+    generic = (
+        visited_none(trace, ("lobby", "tom's office"))
         # Quirk (lenient upstream): never placing the backpack passes too.
         and (reports_back(trace, place("backpack")) or not trace.exists(place("backpack")))
-        and not trace.exists(place("laptop|chair"))
+        and trace.exists(pick("backpack"))
+        and not trace.exists(place("laptop"))
+        and not trace.exists(place("chair"))
+    )
+    return (
+        generic
+        and trace.act_at_some(room, pick("backpack"))
+        and not trace.after_first(pick(ANY)).exists(pick(ANY))
+        and trace.act_at_first(room, check_entity("backpack"))
     )
 
 
@@ -167,15 +205,19 @@ FIND_BACKPACK = {
 
 def _get_drink(trace: Trace, drink: str) -> bool:
     lobby, kitchen = goto("lobby"), goto("kitchen")
+    pattern = contain_words([drink])
+    order = (
+        _left_first_for(trace, "lobby")
+        and trace.precedes(lobby, kitchen)
+        and trace.precedes(kitchen, lobby)
+        and not trace.after_first(lobby).before_last(lobby).exists(goto(START))
+    )
     return (
         visited_all(trace, ("lobby", "kitchen"))
         and not trace.exists(goto("office"))
-        and first_departure_to(trace, "lobby")
-        and trace.after_first(lobby).exists(kitchen)
-        and trace.after_first(lobby).after_first(kitchen).exists(lobby)
-        and not trace.after_first(lobby).before_last(lobby).exists(goto(START))
-        and trace.act_at_first("lobby", ask_mentioning(drink))
-        and trace.act_at_first("kitchen", pick(drink))
+        and order
+        and _asked_at_first(trace, "lobby", pattern)
+        and trace.act_at_first("kitchen", pick(pattern))
     )
 
 
@@ -188,13 +230,17 @@ GET_DRINK = {
 
 # --- GrilledCheese -----------------------------------------------------------------------------------
 
+_ZARKO = "zarko's office"
+
 
 def _grilled_cheese(trace: Trace) -> bool:
     return (
         not trace.exists(goto("lobby"))
-        and trace.act_at_first("zarko's office", ask_mentioning("cheese"))
-        and trace.act_at_first("zarko's office", ask_mentioning("bread"))
-        and reports_back(trace, say(ANY))
+        and trace.exists(goto(_ZARKO))
+        and _asked_at_first(trace, _ZARKO, contain_words(["cheese"]))
+        and _asked_at_first(trace, _ZARKO, contain_words(["bread"]))
+        # The return is counted from the first visit to zarko's office, not from leaving start_loc.
+        and trace.after_first(goto(_ZARKO)).act_at_first(START, say(ANY))
     )
 
 
@@ -208,39 +254,40 @@ _HALLOWEEN_OFFICES = ("sally's office", "mark's office", "cindy's office")
 
 def _halloween_list(trace: Trace, candies: dict[str, str], counts: dict[str, str]) -> bool:
     """``candies``: the answer of each occupied office; ``counts``: the count to report for each candy."""
-    if not visited_all(trace, _HALLOWEEN_OFFICES) or trace.exists(goto("kitchen")):
-        return False
-    for office in _HALLOWEEN_OFFICES:
-        if not trace.act_at_first(office, check_entity(ANY)):
-            return False
-        if office in candies:
-            if not trace.act_at_first(office, ask_mentioning(candies[office])):
-                return False
-        elif trace.act_at_first(office, ask(ANY)):
-            return False
-    reports = [say(contain_words([candy, count])) for candy, count in counts.items()]
-    if not all(reports_back(trace, report) for report in reports):
-        return False
-    # Quirk: the "visited before reporting" check names sally's and cindy's offices twice and never mark's.
-    before = trace.before_first(reports[0])
-    return visited_all(before, ("sally's office", "cindy's office", "sally's office", "cindy's office"))
+    generic = (
+        visited_all(trace, _HALLOWEEN_OFFICES)
+        and not trace.exists(goto("kitchen"))
+        and all(trace.act_at_first(office, check_entity(ANY)) for office in _HALLOWEEN_OFFICES)
+    )
+    asked = all(
+        _asked_at_first(trace, office, contain_words([candies[office]]))
+        if office in candies
+        else not _asked_at_first(trace, office, contain_words([".*"]))
+        for office in _HALLOWEEN_OFFICES
+    )
+    # Quirk: the "visited before reporting" check names sally's and cindy's offices, never mark's.
+    reported = all(
+        _reported_after(trace, contain_words([candy, count]), ("sally's office", "cindy's office"))
+        for candy, count in counts.items()
+    )
+    return generic and asked and reported
 
 
 HALLOWEEN_LIST = {
     "test_0": partial(
         _halloween_list,
         candies={"sally's office": "gumm", "mark's office": "caramel", "cindy's office": "choco"},
-        counts={"choco": ONE, "gumm": ONE, "caramel": ONE},
+        counts={"choco": "1|.*one", "gumm": "1|.*one", "caramel": "1|.*one"},
     ),
     "test_1": partial(
         _halloween_list,
         candies={"sally's office": "caramel", "mark's office": "gumm", "cindy's office": "caramel"},
-        counts={"gumm": ONE, "caramel": TWO},
+        counts={"gumm": "1|.*one", "caramel": "2|.*two"},
     ),
     "test_2": partial(
         _halloween_list,
         candies={"sally's office": "choco", "mark's office": "choco"},
-        counts={"choco": TWO},
+        counts={"choco": "2|.*two"},
     ),
 }
 
@@ -249,46 +296,51 @@ HALLOWEEN_LIST = {
 
 
 def _halloween_shopping(trace: Trace, count: str) -> bool:
-    # Quirk: upstream defines an Ask check for this task but never uses it.
+    # Quirk: upstream defines an Ask check for this task but never uses it; the counts are digits only.
     return (
         visited_all(trace, ("gavin's office", "sunny's office", "frank's office"))
-        and visited_none(trace, ("lobby", "robotics lab"))
+        and visited_none(trace, ("lobby", "robotics"))
         and all(
-            reports_back(trace, say(contain_words([candy, count]))) for candy in ("choco", "caramel", "gumm")
+            reports_back(trace, say(contain_words([count, candy]))) for candy in ("choco", "caramel", "gumm")
         )
     )
 
 
 HALLOWEEN_SHOPPING = {
-    "test0": partial(_halloween_shopping, count="12|.*twelve"),
-    "test1": partial(_halloween_shopping, count="6|.*six"),
-    "test2": partial(_halloween_shopping, count="4|.*four"),
-    "test3_and_4": partial(_halloween_shopping, count=ZERO),
+    "test0": partial(_halloween_shopping, count="12"),
+    "test1": partial(_halloween_shopping, count="6"),
+    "test2": partial(_halloween_shopping, count="4"),
+    "test3_and_4": partial(_halloween_shopping, count="0|.*zero|.*no"),
 }
 
 
 # --- LunchBreak --------------------------------------------------------------------------------------
 
+_LUNCH = ask(contain_words(["lunch"]))
+
+
+def _invited_to_lobby(trace: Trace, office: str) -> bool:
+    """Said "5 ... lobby" during the first visit, and asked about lunch there before the first such Say."""
+    meet = say(contain_words(["5|.*five", "lobby"]))
+    return trace.first_visit(office).before_first(meet).exists(_LUNCH) and trace.act_at_first(office, meet)
+
 
 def _lunch_break(trace: Trace, joining: dict[str, bool]) -> bool:
     """``joining``: for alice and bob, whether they answer yes."""
     offices = [f"{name}'s office" for name in joining]
-    if not visited_all(trace, offices) or trace.exists(goto("charlie's office")):
-        return False
+    generic = (
+        visited_all(trace, offices)
+        and not trace.exists(goto("charlie's office"))
+        and all(trace.act_at_first(office, _LUNCH) for office in offices)
+    )
     for name, yes in joining.items():
-        office = f"{name}'s office"
-        if not trace.act_at_first(office, ask("lunch")):
-            return False
-        invited = (
-            trace.first_visit(office)
-            .after_first(ask("lunch"))
-            .exists(say(contain_words(["5|.*five", "lobby"])))
-        )
         # Quirk: only "no" is excluded anywhere, so "alice is not joining" still announces alice.
-        announced = reports_back(trace, say(contain_words_and_exclude_words([name], ["no", "not"])))
-        if invited != yes or announced != yes:
+        announced = _reported_after(
+            trace, contain_words_and_exclude_words([name], ["no", "not"]), tuple(offices)
+        )
+        if _invited_to_lobby(trace, f"{name}'s office") != yes or announced != yes:
             return False
-    return True
+    return generic
 
 
 LUNCH_BREAK = {
@@ -302,35 +354,37 @@ LUNCH_BREAK = {
 # --- LunchTime ---------------------------------------------------------------------------------------
 
 _JILL = "jill's office"
-_LUNCH_HOURS = "11|.*eleven|.*12|.*twelve"
-_UNREASONABLE_HOURS = "17:|18:|19:|20:|21:|22:|23:|24:|4:|5:|6:|7:|8:"
+_LUNCH_HOURS = contain_words(["11|.*eleven|.*12|.*twelve"])
+_UNREASONABLE_HOURS = contain_words(
+    ["|.*".join([f"{h}:" for h in range(17, 25)] + [f"{h}:" for h in range(4, 9)])]
+)
 
 
 def _lunch_time_common(trace: Trace) -> bool:
     return (
         trace.exists(goto(_JILL))
         and not trace.exists(goto("andrew's office"))
-        and trace.act_at_first(_JILL, ask("lunch"))
+        and trace.act_at_first(_JILL, _LUNCH)
+        and trace.before_first(say(ANY)).exists(goto(_JILL))
         and reports_back(trace, say(ANY))
     )
 
 
 def _lunch_time_yes(trace: Trace) -> bool:
-    time_ask = ask_mentioning(_LUNCH_HOURS)
+    before_lunch = trace.before_first(_LUNCH)
     return (
         _lunch_time_common(trace)
-        and trace.act_at_first(_JILL, time_ask)
-        and not trace.act_at_first(_JILL, ask_mentioning(_UNREASONABLE_HOURS))
-        and not trace.before_first(ask("lunch")).exists(time_ask)
+        and _asked_at_first(trace, _JILL, _LUNCH_HOURS)
+        and not _asked_at_first(trace, _JILL, _UNREASONABLE_HOURS)
+        and not (before_lunch.exists(ask(_LUNCH_HOURS)) or before_lunch.exists(ask(ANY, _LUNCH_HOURS)))
     )
 
 
 def _lunch_time_no(trace: Trace) -> bool:
-    lunch = ask("lunch")
     return (
         _lunch_time_common(trace)
-        and not trace.before_first(lunch).exists(ask(ANY))
-        and not trace.after_first(lunch).exists(ask(ANY))
+        and not trace.precedes(_LUNCH, ask(ANY))
+        and not trace.before_first(_LUNCH).exists(ask(ANY))
     )
 
 
@@ -345,21 +399,22 @@ _MAIL_ROOM = "mail room"
 def _mail_delivery(trace: Trace, has_mail: dict[str, bool]) -> bool:
     """``has_mail``: for each office owner, whether they answer yes."""
     offices = [f"{name}'s office" for name in has_mail]
-    if not visited_all(trace, [*offices, _MAIL_ROOM]) or not visited_none(
-        trace, ("lobby", "conference room")
-    ):
-        return False
-    if not (first_departure_to(trace, _MAIL_ROOM) and trace.act_at_first(_MAIL_ROOM, pick("bin"))):
-        return False
     after_pickup = trace.after_first(goto(_MAIL_ROOM))
-    if not visited_all(after_pickup.before_first(goto(_MAIL_ROOM)), offices):
-        return False
-    return_visit = after_pickup.after_first(goto(_MAIL_ROOM)).before_first(goto(not_at(_MAIL_ROOM)))
-    if not (after_pickup.exists(goto(_MAIL_ROOM)) and return_visit.exists(place("bin"))):
-        return False
-    return all(trace.act_at_first(office, ask("mail")) for office in offices) and all(
-        return_visit.exists(say(name)) == yes for name, yes in has_mail.items()
+    rounds = after_pickup.before_first(goto(_MAIL_ROOM))
+    generic = (
+        visited_all(trace, [*offices, _MAIL_ROOM])
+        and visited_none(trace, ("lobby", "conference room"))
+        and all(trace.act_at_first(office, ask(contain_words(["mail"]))) for office in offices)
+        and trace.act_at_first(_MAIL_ROOM, pick("bin"))
+        and _left_first_for(trace, _MAIL_ROOM)
+        and after_pickup.act_at_first(_MAIL_ROOM, place("bin"))
+        and visited_all(rounds, offices)
     )
+    named = all(
+        after_pickup.act_at_first(_MAIL_ROOM, say(contain_words([name]))) == yes
+        for name, yes in has_mail.items()
+    )
+    return generic and named
 
 
 MAIL_DELIVERY = {
@@ -376,32 +431,33 @@ _SALLY, _MARK = "sally's office", "mark's office"
 
 
 def _movie_common(trace: Trace) -> bool:
-    to_mark = trace.after_first(goto(_SALLY))
-    at_mark = trace.first_visit(_MARK)
+    told = say(contain_words([".*"]))
     return (
         visited_all(trace, (_SALLY, _MARK))
-        and to_mark.exists(goto(_MARK))
-        and not to_mark.before_first(goto(_MARK)).exists(goto(START))
+        and not trace.before_first(goto(_SALLY)).exists(goto(_MARK))
+        and not trace.after_first(goto(_SALLY)).before_first(goto(_MARK)).exists(goto(START))
         and trace.act_at_first(_SALLY, ask(contain_words(["cinema|.*film|.*movie", "mark"])))
-        and at_mark.exists(say(ANY))
-        and not at_mark.before_first(say(ANY)).exists(ask(ANY))
+        # Sally's decision told at mark's office, before any Ask after arriving there.
+        and trace.act_at_first(_MARK, told)
+        and not trace.after_first(goto(_MARK)).before_first(told).exists(ask(ANY))
     )
 
 
 def _movie_yes(trace: Trace, hour: str) -> bool:
     time = contain_words([hour, "pm"])
-    back_to_sally = trace.after_first(goto(_MARK))
+    after_mark = trace.after_first(goto(_MARK))
     return (
         _movie_common(trace)
-        and trace.act_at_first(_MARK, ask_mentioning(time))
-        and back_to_sally.exists(goto(_SALLY))
-        and not back_to_sally.before_first(goto(_SALLY)).exists(goto(START))
-        and back_to_sally.act_at_first(_SALLY, say(time))
+        and _asked_at_first(trace, _MARK, time)
+        and after_mark.exists(goto(_SALLY))
+        and not after_mark.before_first(goto(_SALLY)).exists(goto(START))
+        and after_mark.act_at_first(_SALLY, say(time))
     )
 
 
 def _movie_no(trace: Trace) -> bool:
-    return _movie_common(trace) and not trace.after_first(goto(_MARK)).after_first(say("no")).exists(ask(ANY))
+    no_more = trace.after_first(goto(_MARK)).after_first(say(contain_words(["no"])))
+    return _movie_common(trace) and not no_more.exists(ask(ANY))
 
 
 MOVIE_MESSENGER = {
@@ -416,19 +472,28 @@ MOVIE_MESSENGER = {
 _LABS = ("sam's lab", "amy's lab")
 
 
+def _greeted(trace: Trace, lab: str) -> bool:
+    """Said good day during the first visit, with a CheckEntity after arriving and before the first one."""
+    greeting = say(contain_words(["good", "day"]))
+    checked = trace.after_first(goto(lab)).before_first(greeting).exists(check_entity(ANY))
+    return trace.act_at_first(lab, greeting) and checked
+
+
 def _say_good_day(trace: Trace, occupied: tuple[str, ...]) -> bool:
-    if not visited_all(trace, _LABS) or not visited_none(trace, ("lobby", "conference room")):
-        return False
+    generic = (
+        visited_all(trace, _LABS)
+        and visited_none(trace, ("lobby", "conference"))
+        and all(trace.act_at_first(lab, check_entity(ANY)) for lab in _LABS)
+    )
     for lab in _LABS:
-        if not trace.act_at_first(lab, check_entity(ANY)):
-            return False
-        visit = trace.first_visit(lab)
         if lab in occupied:
-            if not visit.after_first(check_entity(ANY)).exists(say(contain_words(["good", "day"]))):
+            if not _greeted(trace, lab):
                 return False
-        elif visit.exists(say("good")) or visit.exists(say("day")):
+        elif trace.act_at_first(lab, say(contain_words(["good"]))) or trace.act_at_first(
+            lab, say(contain_words(["day"]))
+        ):
             return False
-    return True
+    return generic
 
 
 SAY_GOOD_DAY = {
@@ -444,40 +509,50 @@ SAY_GOOD_DAY = {
 _ARJUN = "arjun's office"
 
 
-def _set_temperature(trace: Trace, temperature: str) -> bool:
+def _set_temperature(trace: Trace, answer: str, temperature: str) -> bool:
+    """``answer``: what Arjun answers (``wa`` or ``co``), which the Ask must mention there."""
     return (
         trace.exists(goto(_ARJUN))
         and not trace.exists(goto("joydeep's office"))
-        and trace.act_at_first(_ARJUN, ask_mentioning("wa|co"))
-        and trace.after_first(goto(_ARJUN)).exists(goto(START))
+        and _asked_at_first(trace, _ARJUN, contain_words([answer]))
+        and trace.precedes(goto(_ARJUN), goto(START))
         and reports_back(trace, say(temperature))
     )
 
 
 # Quirk: the upstream comments say 73-99 and 40-71; the patterns accept 73-89 and 50-71.
 SET_TEMPERATURE = {
-    "test0": partial(_set_temperature, temperature=r"\b(?:8[0-9]|7[3-9])\b"),
-    "test1": partial(_set_temperature, temperature=r"\b(?:[5-6][0-9]|7[01])\b"),
+    "test0": partial(_set_temperature, answer="wa", temperature=r"\b(?:[8][0-9]|7[3-9])\b"),
+    "test1": partial(_set_temperature, answer="co", temperature=r"\b(?:[5-6][0-9]|7[01])\b"),
 }
 
 
 # --- StaplerDelivery ---------------------------------------------------------------------------------
 
 _PRINTER_ROOMS = ("printer room 1", "printer room 2", "printer room 3")
+_STAPLER = "stapler"
 
 
 def _stapler_delivery(trace: Trace, targets: tuple[str, ...]) -> bool:
-    stapler = pick("stapler")
-    picks_at_supply = sum(visit.count(stapler) for visit in trace.visits("supply room"))
-    return (
+    generic = (
         visited_all(trace, _PRINTER_ROOMS)
         and not trace.exists(goto("meeting room"))
-        and all(trace.act_at_first(room, check_entity("stapler")) for room in _PRINTER_ROOMS)
-        and trace.count(stapler) == len(targets) == picks_at_supply
-        and all(trace.act_at_some(room, place("stapler")) for room in targets)
+        and all(trace.act_at_first(room, check_entity(contain_words([_STAPLER]))) for room in _PRINTER_ROOMS)
+    )
+    # One pick per target: after each pick (from the start, then from the last pick), the next visit to
+    # the supply room holds a pick; then no pick is left over.
+    rest, picks = trace, True
+    for _ in targets:
+        picks = picks and rest.act_at_first("supply room", pick(_STAPLER))
+        rest = rest.after_first(pick(_STAPLER))
+    picks = picks and not rest.exists(pick(_STAPLER))
+    return (
+        generic
+        and picks
+        and all(trace.act_at_some(room, place(_STAPLER)) for room in targets)
         # Quirk: "printer room" matches every printer room, so this first visit lasts until the robot
         # goes somewhere that is not a printer room.
-        and not trace.act_at_first("printer room", pick(ANY))
+        and not trace.act_at_first("printer room", pick(_STAPLER))
     )
 
 
@@ -496,16 +571,16 @@ _LACKS = "not|.*no|.*don't|.*doesn't|.*without"
 
 def _stapler_supply(trace: Trace, without: tuple[str, ...]) -> bool:
     """``without``: the numbers of the printer rooms that have no stapler."""
-    if not visited_all(trace, _PRINTER_ROOMS) or trace.exists(goto("meeting room")):
-        return False
-    if not all(trace.act_at_first(room, check_entity("stapler")) for room in _PRINTER_ROOMS):
-        return False
-    for number in "123":
-        report = say(contain_words([number, _LACKS]))
-        reported = reports_back(trace, report) and visited_all(trace.before_first(report), _PRINTER_ROOMS)
-        if reported != (number in without):
-            return False
-    return True
+    generic = (
+        visited_all(trace, _PRINTER_ROOMS)
+        and not trace.exists(goto("meeting room"))
+        and all(trace.act_at_first(room, check_entity(contain_words([_STAPLER]))) for room in _PRINTER_ROOMS)
+    )
+    reports = all(
+        _reported_after(trace, contain_words([number, _LACKS]), _PRINTER_ROOMS) == (number in without)
+        for number in "123"
+    )
+    return generic and reports
 
 
 STAPLER_SUPPLY = {
@@ -518,39 +593,51 @@ STAPLER_SUPPLY = {
 # --- WeatherPoll -------------------------------------------------------------------------------------
 
 _ENTRANCE = "entrance"
-_OTHER_ACTIONS = goto(ANY) | say(ANY) | pick(ANY) | place(ANY)
 
 
-def _weather_poll(trace: Trace, percent: str, digits: str | None = None) -> bool:
-    """``percent``: the share to report; ``digits``: another accepted spelling, searched anywhere."""
-    if not trace.exists(goto(_ENTRANCE)) or trace.exists(goto("conference room")):
-        return False
+def _checked_right_before_asking(trace: Trace) -> bool:
+    """A CheckEntity before the first Ask with no other action (but staying at the entrance) between."""
+    before_ask = trace.before_first(ask(ANY))
+    between = before_ask.after_last(check_entity(ANY))
+    others = goto(contain_words_and_exclude_words([], [_ENTRANCE])) | say(ANY) | pick(ANY) | place(ANY)
+    return trace.exists(ask(ANY)) and before_ask.exists(check_entity(ANY)) and not between.exists(others)
+
+
+def _weather_poll(trace: Trace, percent: str, spaced: str | None = None) -> bool:
+    """``percent``: the share to report; ``spaced``: another accepted report (``" 10"``)."""
     polling = trace.after_first(goto(_ENTRANCE))
-    if polling.count(check_entity(ANY)) < 10 or polling.count(ask(ANY)) != 10:
-        return False
-    # Quirk: upstream means to check every Ask, but its loop only ever checks the first two.
-    remaining = polling
-    for _ in range(2):
-        before_ask = remaining.before_first(ask(ANY))
-        if not before_ask.exists(check_entity(ANY)):
-            return False
-        if before_ask.after_last(check_entity(ANY)).exists(_OTHER_ACTIONS):
-            return False
-        remaining = remaining.after_first(ask(ANY))
-    report = say(contain_words([percent]))
-    return reports_back(trace, report if digits is None else report | say(digits))
+    generic = (
+        trace.exists(goto(_ENTRANCE))
+        and not trace.exists(goto("conference"))
+        and polling.count(check_entity(ANY)) >= 10
+        and polling.count(ask(ANY)) == 10
+        # Quirk: upstream means to check every Ask, but its loop only ever looks at the whole trace and
+        # at the trace after the first Ask: the first two Asks.
+        and _checked_right_before_asking(trace)
+        and _checked_right_before_asking(trace.after_first(ask(ANY)))
+    )
+    reported = reports_back(trace, say(contain_words([percent])))
+    if spaced is not None:
+        reported = reported or reports_back(trace, say(contain_words([spaced])))
+    return generic and reported
 
 
 def _weather_poll_nobody(trace: Trace) -> bool:
-    return trace.exists(check_entity(ANY)) and not trace.exists(ask(ANY)) and not trace.exists(say(ANY))
+    return (
+        trace.exists(goto(_ENTRANCE))
+        and not trace.exists(goto("conference"))
+        and trace.exists(check_entity(ANY))
+        and not trace.exists(ask(ANY))
+        and not trace.exists(say(ANY))
+    )
 
 
 WEATHER_POLL = {
-    "test0": partial(_weather_poll, percent="100|.*hundred|.*all", digits=" 10"),
-    "test1": partial(_weather_poll, percent=ZERO),
-    "test2": partial(_weather_poll, percent="60|.*sixty|.*6", digits=" 6"),
+    "test0": partial(_weather_poll, percent="100|.*hundred|.*all", spaced=" 10"),
+    "test1": partial(_weather_poll, percent="0|.*zero|.*no"),
+    "test2": partial(_weather_poll, percent="60|.*sixty|.*6", spaced=" 6"),
     # Quirk: upstream wrote the standalone 4 without ".*", so it only counts at the start of the message.
-    "test3": partial(_weather_poll, percent=r"40|.*forty|.*fourty|\b4\b", digits=" 4"),
+    "test3": partial(_weather_poll, percent=r"40|.*forty|.*fourty|\b4\b", spaced=" 4"),
     "test4": _weather_poll_nobody,
 }
 

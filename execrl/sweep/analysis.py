@@ -68,11 +68,21 @@ class SweepResults:
     missing: list[str]  # "<arm> seed <k>" of runs not finished (yet)
 
 
+ROBOT_TITLES = {  # execrl.robot.heldout.RobotHeldOut.metrics()
+    "eval/robot_pass_rate": "pass rate (runs without error on every state)",
+    "eval/robot_execution_failure_share": "execution-failure share (PythonError + RobotExecutionError)",
+    "eval/robot_completion_rate": "completion rate (every state's completion checks met)",
+    "eval/robot_state_completion_rate": "state completion rate",
+}
+
+
 def metric_title(metric: str) -> str:
     if metric == "reward":
         return "Final reward (mean of the last 20% of steps)"
     if metric == PASS_RATE:
         return "Held-out tests-passed rate (greedy decoding, at the end of training)"
+    if metric in ROBOT_TITLES:
+        return f"Held-out robot {ROBOT_TITLES[metric]} (greedy, generated tasks, at the end of training)"
     if metric.startswith("judge/"):
         return f"Judge {metric.removeprefix('judge/')}: raw score (mean of the last 20% of steps)"
     return metric  # a benchmark's "<label>: <metric>"

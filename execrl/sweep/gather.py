@@ -69,9 +69,10 @@ def final_metrics(records: list[Record]) -> dict[str, float]:
     reward = step_window_mean(records, REWARD)
     if reward is not None:
         finals["reward"] = reward
-    evals = [r[PASS_RATE] for r in records if PASS_RATE in r and math.isfinite(r[PASS_RATE])]
-    if evals:
-        finals[PASS_RATE] = evals[-1]
+    for metric in _eval_keys(records):  # eval/pass_rate, and eval/robot_* for robot tasks
+        evals = [r[metric] for r in records if metric in r and math.isfinite(r[metric])]
+        if evals:
+            finals[metric] = evals[-1]
     for judge in sorted({k for r in records for k in r if k.startswith("judge/")}):
         value = step_window_mean(records, judge)
         if value is not None:
@@ -79,8 +80,12 @@ def final_metrics(records: list[Record]) -> dict[str, float]:
     return finals
 
 
+def _eval_keys(records: list[Record]) -> list[str]:
+    return [PASS_RATE, *sorted({k for r in records for k in r if k.startswith("eval/") and k != PASS_RATE})]
+
+
 def curves(records: list[Record]) -> dict[str, list[tuple[int, float]]]:
-    keys = [REWARD, PASS_RATE, *sorted({k for r in records for k in r if k.startswith("judge/")})]
+    keys = [REWARD, *_eval_keys(records), *sorted({k for r in records for k in r if k.startswith("judge/")})]
     found = {k: [(int(r["step"]), r[k]) for r in records if k in r and math.isfinite(r[k])] for k in keys}
     return {k: points for k, points in found.items() if points}
 

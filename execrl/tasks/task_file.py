@@ -22,7 +22,7 @@ _TUPLE_FIELDS = ("test_asserts", "challenge_asserts")
 
 def _record(task: Task) -> dict[str, Any]:
     if isinstance(task, RobotTask):
-        return {"kind": "robot", **asdict(task)}
+        return {"kind": "robot", **asdict(task), "states": [world.to_data() for world in task.states]}
     if type(task) is Task:
         return {"kind": "python", **asdict(task)}
     raise TypeError(f"cannot write a {type(task).__name__} to a task file")
@@ -46,7 +46,7 @@ def _task(record: dict[str, Any]) -> Task:
         cls: type[Task] = Task
     elif kind == "robot":
         cls = RobotTask
-        record["states"] = tuple(WorldState(**state) for state in record.get("states", ()))
+        record["states"] = tuple(WorldState.from_data(state) for state in record.get("states", ()))
     else:
         raise ValueError(f"unknown task kind {kind!r}")
     known = {f.name for f in fields(cls)}

@@ -33,6 +33,33 @@ def test_eval_roboeval_from_samples(tmp_path, capsys):
     assert "pass@1" in capsys.readouterr().out
 
 
+def test_eval_roboeval_semantics_flag(tmp_path, capsys):
+    # s.replace(...) is rewritten into s.rerobot.place(...) by the benchmark: a crash by default.
+    program = (
+        'def task_program():\n    start = get_current_location()\n    go_to("Zarko\'s office")\n'
+        '    a = ask("Zarko", "Any cheese?", ["Yes", "No"])\n'
+        '    b = ask("Zarko", "Any bread?", ["Yes", "No"])\n'
+        '    go_to(start)\n    say("cheese: X".replace("X", a))\n'
+    )
+    samples = tmp_path / "s.jsonl"
+    sample = {"id": "r", "task": "GrilledCheese", "prompt_index": 0, "program": program}
+    samples.write_text(json.dumps(sample) + "\n")
+    passed = {}
+    for semantics in ("upstream", "injected"):
+        out = tmp_path / semantics / "r.json"
+        flag = [] if semantics == "upstream" else ["--roboeval-semantics", semantics]
+        argv = ["eval", "roboeval", "--samples", str(samples), "--out", str(out), "--data-dir", DATA, *flag]
+        assert main(argv) == 0
+        result = json.loads(out.read_text())
+        assert result["summary"]["semantics"] == semantics
+        assert out.with_suffix(".md").read_text().startswith(f"# RoboEval ({semantics} semantics)")
+        passed[semantics] = result["programs"][0]["passed_all_states"]
+    assert passed == {"upstream": False, "injected": True}
+    code = main(["eval", "mbpp", "--samples", str(samples), "--out", str(tmp_path / "m.json"),
+                 "--roboeval-semantics", "injected"])
+    assert code == 2 and "applies to `execrl eval roboeval` only" in capsys.readouterr().err
+
+
 def test_eval_with_nothing_valid_is_an_error(tmp_path, capsys):
     samples = tmp_path / "s.jsonl"
     samples.write_text("nonsense\n")

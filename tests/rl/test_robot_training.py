@@ -29,6 +29,7 @@ def robot_config(model_dir: Path, out: Path, **tasks: Any) -> dict[str, Any]:
             "judges": {
                 "syntax": {"weight": 1.0, "credit": "localized"},
                 "simulator": {"weight": 1.0, "credit": "localized", "settings": {"states": 2}},
+                "completion": {"weight": 1.0, "credit": "localized", "settings": {"states": 2}},
             }
         },
         "algorithm": {"steps": 1, "prompts_per_step": 2, "samples_per_prompt": 2, "minibatch_size": 2,
@@ -51,6 +52,11 @@ def test_robot_run_logs_the_simulator_score_and_a_pass_rate(tiny_model_dir: Path
     assert -1.0 <= record["judge/syntax"] <= 0.0
     assert 0.0 <= record["eval/pass_rate"] <= 1.0
     assert summary.pass_rate_after == record["eval/pass_rate"]
+    # The robot evaluation also reports RoboEval's execution-failure share and the completion rate.
+    for name in ("execution_failure_share", "completion_rate", "pass_rate"):
+        metric = f"eval/robot_{name}"
+        assert 0.0 <= record[metric] <= 1.0
+    assert record["eval/robot_pass_rate"] == record["eval/pass_rate"]  # every held-out task is a robot task
 
 
 def test_completion_prompts_are_the_roboeval_prompt_without_chat_template(tiny_model_dir: Path, tmp_path: Path) -> None:
@@ -73,6 +79,7 @@ def test_judges_see_the_program_header_and_stop_before_the_stop_string(tiny_mode
     assert judged.texts[0].startswith('def task_program():\n    say("hi")')
     assert "other" not in judged.texts[0]
     assert judged.judge_scores["syntax"] == [0.0] and judged.judge_scores["simulator"] == [1.0]
+    assert judged.judge_scores["completion"] == [0.0]  # runs, but does not do the errand
     assert len(judged.token_rewards[0]) <= len(ids)
     assert sum(judged.token_rewards[0]) == pytest.approx(judged.totals[0])
 
@@ -111,4 +118,4 @@ def test_robot_yaml_validates() -> None:
     config = load_config(CONFIGS / "robot.yaml")
     assert config.tasks.source == "robot" and config.prompt_format == "completion"
     assert config.generation.stop_strings == STOP_SEQUENCES
-    assert set(config.reward["judges"]) == {"syntax", "simulator"}
+    assert set(config.reward["judges"]) == {"syntax", "simulator", "completion"}

@@ -37,8 +37,10 @@ def by_id(report) -> dict:
     return {program.id: program for program in report.programs}
 
 
-def test_all_reference_programs_pass(data_dir, sandbox):
-    report = evaluate_reference_programs(data_dir, sandbox)
+@pytest.mark.parametrize("semantics", ["upstream", "injected"])
+def test_all_reference_programs_pass(data_dir, sandbox, semantics):
+    report = evaluate_reference_programs(data_dir, sandbox, semantics=semantics)
+    assert report.summary.semantics == semantics
     assert report.summary.programs == 80
     assert set(report.summary.passed_by_task.values()) == {5}
     assert len(report.summary.passed_by_task) == 16

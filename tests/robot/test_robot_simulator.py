@@ -296,9 +296,13 @@ def test_python_errors_are_located_in_the_program(local):
     assert (run.status, run.error_type, run.error_line) == ("exception", "ZeroDivisionError", 3)
 
 
-def test_the_api_outside_task_program_is_an_error(local):
-    with pytest.raises(RuntimeError, match="RobotSimulatorError"):
-        local(program("pass") + "go_to('lobby')\n", OFFICE)
+def test_the_api_outside_task_program_is_an_error_when_injected(local, local_upstream):
+    run = local(program("pass") + "go_to('lobby')\n", OFFICE)
+    assert (run.status, run.error_type) == ("exception", "RuntimeError")
+    assert "RobotSimulatorError" in run.error_message
+    # Upstream runs the program as a script, so module-level calls act on the world.
+    run = local_upstream(program("pass") + "go_to('lobby')\n", OFFICE)
+    assert run.status == "success" and [step.text for step in run.trace] == ["lobby"]
 
 
 def test_a_state_naming_an_unknown_room_is_rejected(local):

@@ -82,3 +82,23 @@ def test_unfinished_runs_are_listed_and_left_out() -> None:
     dense = results.tables[0].arms[1]
     assert dense.seeds == [0] and dense.versus_baseline is None and dense.shared_seeds == 1
     assert "**Not finished (left out of the tables):** dense seed 1" in render(results, {}, Path("out"))
+
+
+def test_robot_held_out_metrics_become_finals_curves_and_tables() -> None:
+    from execrl.sweep.gather import curves, final_metrics
+
+    records = [
+        {"step": 0.0, "eval/pass_rate": 0.5, "eval/robot_execution_failure_share": 0.5,
+         "eval/robot_completion_rate": 0.0},
+        {"step": 1.0, "reward/mean": 0.2, "eval/pass_rate": 0.75, "eval/robot_execution_failure_share": 0.25,
+         "eval/robot_completion_rate": 0.25},
+    ]
+    finals = final_metrics(records)
+    assert finals["eval/robot_execution_failure_share"] == 0.25
+    assert finals["eval/robot_completion_rate"] == 0.25
+    assert curves(records)["eval/robot_completion_rate"] == [(0, 0.0), (1, 0.25)]
+    sweep = sweep_config([0])
+    runs = [RunResult(arm, 0, f"out/{arm}/seed0", 4, finals, curves(records), Compute(1, 4, 1.0, None, None))
+            for arm in ("sparse", "dense")]
+    text = render(analyse(sweep, runs, [], {}, "cmd"), {}, Path("out"))
+    assert "Held-out robot execution-failure share" in text and "Held-out robot completion rate" in text

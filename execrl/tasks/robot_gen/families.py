@@ -1,4 +1,5 @@
-"""The task families: each draws an instruction, a reference program and ``k`` world states that fit both.
+"""The task families: each draws an instruction, a reference program and ``k`` world states that fit both,
+each state with the completion checks a correct program meets on it (``completion``).
 
 A family fixes what the instruction names (rooms, people, objects, options) and varies across the
 states what it does not (who is where, what they answer, where the object is, how many rooms match a
@@ -14,6 +15,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from execrl.tasks.robot_gen import completion
 from execrl.tasks.robot_gen.phrasing import human_list, phrase, report_back, with_articles
 from execrl.tasks.robot_gen.task import WorldState
 from execrl.tasks.robot_gen.vocab import (
@@ -196,7 +198,7 @@ def _deliver(rng: random.Random, k: int) -> Draft:
         _scatter(rng, world, rng.randint(0, 3), rooms, [obj])
         if variant == "to_person" and rng.random() < 0.5:
             world.add_person(dst.name)
-        return WorldState(world.state())
+        return WorldState(world.state(), checks=completion.deliver(rooms, obj, src.name, dst.name))
 
     prompt = phrase(_DELIVER, rng, obj=obj, src=src.text, dst=dst.text)
     return Draft(variant, prompt, _program(*lines), _states(k, state))
@@ -243,9 +245,11 @@ def _survey(rng: random.Random, k: int) -> Draft:
 
         def one(_: int) -> WorldState:
             world = World(rooms)
-            world.add_person(office.name, [rng.choice(options)])
+            answer = rng.choice(options)
+            world.add_person(office.name, [answer])
             _scatter(rng, world, rng.randint(0, 2), rooms, [])
-            return WorldState(world.state())
+            checks = completion.survey_one(rooms, office.name, options, answer)
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(
             _SURVEY_ONE, rng, office=office.text, person=office.person or "", topic=topic,
@@ -275,10 +279,13 @@ def _survey(rng: random.Random, k: int) -> Draft:
         polled = series.rooms(rng)
         rooms = _building(rng, polled, avoid=series.kind)
         world = World(rooms)
+        answers = {}
         for room in polled:
             if rng.random() < 0.7:
-                world.add_person(room, [rng.choice(options)])
-        return WorldState(world.state())
+                answers[room] = rng.choice(options)
+                world.add_person(room, [answers[room]])
+        checks = completion.survey_poll(rooms, polled, answers, options, target)
+        return WorldState(world.state(), checks=checks)
 
     prompt = phrase(
         _SURVEY_ALL, rng, kind=series.kind, kinds=series.plural, topic=topic, options=human_list(options),
@@ -333,15 +340,21 @@ def _check_rooms(rng: random.Random, k: int) -> Draft:
         checked = series.rooms(rng)
         rooms = _building(rng, checked, avoid=series.kind)
         world = World(rooms)
+        stocked = []
         for room in checked:
             if rng.random() < 0.5:
                 world.add_object(obj, room)
+                stocked.append(room)
         others = [r for r in rooms if r not in checked]
         _scatter(rng, world, rng.randint(0, 2), others, [obj])
         for room in others:
             if rng.random() < 0.3:
                 world.add_person(room)
-        return WorldState(world.state())
+        if count:
+            checks = completion.check_count(rooms, checked, stocked, obj)
+        else:
+            checks = completion.check_missing(rooms, checked, stocked, obj, series.numbered)
+        return WorldState(world.state(), checks=checks)
 
     templates = _CHECK_COUNT if count else _CHECK_MISSING
     prompt = phrase(templates, rng, kind=series.kind, kinds=series.plural, obj=obj, report=report_back(rng))
@@ -415,10 +428,15 @@ def _find(rng: random.Random, k: int) -> Draft:
         if variant == "object":
             world.add_object(obj, here)
             _scatter(rng, world, rng.randint(0, 3), rooms)
+            checks = completion.find_object(rooms, searched, here, obj, dst.name)
         else:
             world.add_person(here)
             _scatter(rng, world, rng.randint(0, 2), rooms, ["person"])
-        return WorldState(world.state())
+            if variant == "person_tell":
+                checks = completion.find_person_tell(rooms, searched, here, message)
+            else:
+                checks = completion.find_person_report(rooms, searched, here, person, series.numbered)
+        return WorldState(world.state(), checks=checks)
 
     return Draft(variant, prompt, _program(*lines), _states(k, state))
 
@@ -475,7 +493,8 @@ def _conditional(rng: random.Random, k: int) -> Draft:
             if flags[i]:
                 world.add_object(obj, room.name)
             _scatter(rng, world, rng.randint(0, 3), rooms, [obj])
-            return WorldState(world.state())
+            checks = completion.if_object(rooms, room.name, obj, dst.name, flags[i])
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(_IF_OBJECT, rng, room=room.text, obj=obj, dst=dst.text, report=report_back(rng))
     elif variant == "if_wants":
@@ -500,7 +519,8 @@ def _conditional(rng: random.Random, k: int) -> Draft:
             world.add_object(obj, src.name)
             world.add_person(office.name, ["yes" if flags[i] else "no"])
             _scatter(rng, world, rng.randint(0, 2), rooms)
-            return WorldState(world.state())
+            checks = completion.if_wants(rooms, office.name, src.name, obj, flags[i])
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(_IF_WANTS, rng, person=office.person or "", office=office.text, obj=obj, src=src.text)
     else:
@@ -522,7 +542,8 @@ def _conditional(rng: random.Random, k: int) -> Draft:
             if flags[i]:
                 world.add_person(office.name)
             _scatter(rng, world, rng.randint(0, 2), [r for r in rooms if r != office.name], ["person"])
-            return WorldState(world.state())
+            checks = completion.if_present(rooms, office.name, message, flags[i])
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(_IF_PRESENT, rng, office=office.text, person=office.person or "", message=message,
                         report=report_back(rng))
@@ -588,12 +609,17 @@ def _loop_rooms(rng: random.Random, k: int) -> Draft:
             for _ in range(len(targets) - len(stocked) + rng.randint(0, 2)):
                 world.add_object(obj, src.name)
             _scatter(rng, world, rng.randint(0, 2), [r for r in rooms if r not in targets and r != src.name])
+            checks = completion.restock(rooms, targets, stocked, src.name, obj)
         else:
-            for room in targets:
-                if rng.random() < 0.6:
-                    world.add_person(room)
+            occupied = [room for room in targets if rng.random() < 0.6]
+            for room in occupied:
+                world.add_person(room)
             _scatter(rng, world, rng.randint(0, 3), rooms, ["person"])
-        return WorldState(world.state())
+            if variant == "say_each":
+                checks = completion.loop_say(rooms, targets, message)
+            else:
+                checks = completion.loop_tell(rooms, targets, occupied, message)
+        return WorldState(world.state(), checks=checks)
 
     return Draft(variant, prompt, _program(*lines), _states(k, state))
 
@@ -638,10 +664,16 @@ def _wait(rng: random.Random, k: int) -> Draft:
 
     def state(i: int) -> WorldState:
         world = World(rooms)
+        answer = None
         if i != nobody:
-            world.add_person(room.name, [rng.choice(options)] if ask_variant else [".*"])
+            answer = rng.choice(options) if ask_variant else ".*"
+            world.add_person(room.name, [answer])
         _scatter(rng, world, rng.randint(0, 2), rooms, ["person"])
-        return WorldState(world.state(), timeout_expected=i == nobody)
+        if ask_variant:
+            checks = completion.wait_ask(rooms, room.name, options, answer)
+        else:
+            checks = completion.wait_tell(rooms, room.name, message, comes=i != nobody)
+        return WorldState(world.state(), timeout_expected=i == nobody, checks=checks)
 
     return Draft("ask" if ask_variant else "tell", prompt, _program(*lines), _states(k, state))
 
@@ -694,9 +726,11 @@ def _multi_step(rng: random.Random, k: int) -> Draft:
         def state(_: int) -> WorldState:
             world = World(rooms)
             world.add_object(obj, src.name)
-            world.add_person(office.name, [rng.choice(options)])
+            answer = rng.choice(options)
+            world.add_person(office.name, [answer])
             _scatter(rng, world, rng.randint(0, 2), rooms)
-            return WorldState(world.state())
+            checks = completion.deliver_then_ask(rooms, src.name, office.name, obj, options, answer)
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(_DELIVER_THEN_ASK, rng, obj=obj, src=src.text, office=office.text,
                         person=office.person or "", topic=topic, options=human_list(options),
@@ -715,11 +749,13 @@ def _multi_step(rng: random.Random, k: int) -> Draft:
 
         def state(_: int) -> WorldState:
             world = World(rooms)
-            world.add_person(office.name, [rng.choice(options)])
+            answer = rng.choice(options)
+            world.add_person(office.name, [answer])
             if rng.random() < 0.7:
                 world.add_person(office2.name)
             _scatter(rng, world, rng.randint(0, 2), rooms)
-            return WorldState(world.state())
+            checks = completion.relay(rooms, office.name, office2.name, options, answer)
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(_RELAY, rng, person=office.person or "", office=office.text, topic=topic,
                         options=human_list(options), office2=office2.text, person2=office2.person or "")
@@ -741,9 +777,11 @@ def _multi_step(rng: random.Random, k: int) -> Draft:
             world = World(rooms)
             world.add_object(a, src.name)
             world.add_object(b, src.name)
-            world.add_person(office.name, [rng.choice([a, b])])
+            chosen = rng.choice([a, b])
+            world.add_person(office.name, [chosen])
             _scatter(rng, world, rng.randint(0, 2), rooms)
-            return WorldState(world.state())
+            checks = completion.choose_and_fetch(rooms, office.name, src.name, a, b, chosen)
+            return WorldState(world.state(), checks=checks)
 
         prompt = phrase(_CHOOSE_AND_FETCH, rng, person=office.person or "", office=office.text, a=a, b=b,
                         src=src.text)

@@ -81,6 +81,23 @@ MESSAGES = (
     "the new coffee machine is working",
 )
 
+# What a message must mention to count as delivered (completion checks): its distinctive words, each a
+# pattern (an alternation is one word), so that a paraphrase passes and another message does not.
+MESSAGE_KEYWORDS = {
+    "the fire alarm test starts in ten minutes": ("alarm", "ten|10"),
+    "the building closes early today": ("clos", "early"),
+    "there are free bagels in the break room": ("bagel",),
+    "the network will be down at noon": ("network", "noon|12"),
+    "the quarterly review has been moved to Thursday": ("review", "thursday"),
+    "the plants on this floor need watering": ("plant", "water"),
+    "the elevator is out of service": ("elevator", "service|order|broken|working"),
+    "the visitors arrive at three": ("visitor", "three|3"),
+    "the parking lot will be repainted tomorrow": ("parking", "paint"),
+    "the all-hands meeting starts soon": ("all.hands", "meeting"),
+    "someone left their car lights on": ("car", "light"),
+    "the new coffee machine is working": ("coffee machine|coffee maker",),
+}
+
 YES_NO_QUESTIONS = (
     ("join the book club", "joins the book club"),
     ("come to the staff lunch", "comes to the staff lunch"),

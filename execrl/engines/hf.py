@@ -3,6 +3,7 @@
 What it does that ``model.generate`` on the training model did not (bench/rl_step.py measures each):
 
 - samples from a merged inference copy in the rollout precision (``engines/weights.py``);
+- keeps the KV cache in buffers that grow by doubling (``engines/kv_cache.py``), not re-made per token;
 - prefills each distinct prompt once and repeats its KV cache for its samples;
 - drops finished rows from the batch (and their cache) as they end, and stops when all have ended;
 - finds stop strings without decoding every row at every step: only a row whose new token can end a
@@ -18,6 +19,7 @@ from typing import Any
 import torch
 
 from execrl.engines.base import EngineContext, register_engine
+from execrl.engines.kv_cache import decoding_cache
 from execrl.engines.weights import InferenceCopy
 from execrl.models.generation import Generated, GenerationSettings, eos_ids, left_pad
 
@@ -110,8 +112,6 @@ class HFEngine:
         if self.copy is None:
             raise RuntimeError("HFEngine.generate before sync(policy): the engine has no weights yet")
         model = self.copy.model
-        from transformers import DynamicCache
-
         pad = self.tokenizer.pad_token_id
         share = self.share_prefix and samples > 1
         unique_ids, unique_mask = left_pad(prompts if share else [p for p in prompts for _ in range(samples)], pad, self.device)
@@ -120,7 +120,7 @@ class HFEngine:
         rows = prompt_ids.shape[0]
         matcher = self._matcher(model, tuple(settings.stop_strings))
 
-        cache = DynamicCache(config=model.config)
+        cache = decoding_cache(model.config)
         positions = (unique_mask.cumsum(-1) - 1).clamp(min=0)
         out = model(input_ids=unique_ids, attention_mask=unique_mask, position_ids=positions,
                     use_cache=True, logits_to_keep=1, **{self._cache_kwarg: cache})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from execrl.errors import ExecrlError
 
@@ -54,12 +55,36 @@ def run(args: argparse.Namespace) -> int:
     if not is_main_process():  # a data-parallel launch: rank 0 reports the run
         end_launched_rank(0)
         return 0
-    print(f"run: {summary.run_dir} ({summary.steps} steps)")
-    print(f"reward    {summary.reward_before:+.3f} (first steps) -> {summary.reward_after:+.3f} (last steps)")
-    if summary.pass_rate_after is not None:
-        before = "n/a" if summary.pass_rate_before is None else f"{summary.pass_rate_before:.1%}"
-        print(f"pass rate {before} (before) -> {summary.pass_rate_after:.1%} (after, held-out, greedy)")
-    if summary.learning_curves:
-        print(f"learning curves: {summary.learning_curves}")
+    print_summary(summary)
     end_launched_rank(0)
     return 0
+
+
+def print_summary(summary: Any) -> None:
+    """The run's before/after table on the held-out tasks (greedy), then its cost."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"run: {summary.run_dir} ({summary.steps} steps, {summary.responses} responses)")
+    console.print(f"training reward {summary.reward_before:+.3f} (first steps) -> {summary.reward_after:+.3f} (last steps)")
+    if summary.eval_tasks:
+        table = Table(title=f"held-out tasks, greedy ({summary.eval_tasks} tasks)")
+        table.add_column("")
+        table.add_column("before", justify="right")
+        table.add_column("after", justify="right")
+        rows = (
+            ("pass rate", "pass_rate", "{:.1%}"),
+            ("syntax-error rate", "syntax_error_rate", "{:.1%}"),
+            ("Ruff findings per program", "ruff_findings_per_program", "{:.2f}"),
+            ("mean reward", "mean_reward", "{:+.3f}"),
+        )
+        for label, key, fmt in rows:
+            before, after = getattr(summary, f"{key}_before"), getattr(summary, f"{key}_after")
+            if before is None and after is None:
+                continue
+            table.add_row(label, "n/a" if before is None else fmt.format(before), "n/a" if after is None else fmt.format(after))
+        console.print(table)
+    console.print(f"wall time: training {summary.train_s / 60:.1f} min, held-out evaluation {summary.eval_s / 60:.1f} min")
+    if summary.learning_curves:
+        console.print(f"learning curves: {summary.learning_curves}")

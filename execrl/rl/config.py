@@ -42,7 +42,9 @@ class TasksConfig(_Section):
     seed: int = 0  # builtin / robot generator seed
     file: str | None = None  # robot: a task file from `execrl tasks robot` to train on instead of generating
     split: str = "train"  # mbpp split to train on
-    eval_split: str = "validation"  # mbpp split to evaluate on (builtin always uses its held-out split)
+    # the evaluation tasks: mbpp, a split (None: validation); builtin, heldout (None: the held-out
+    # instances) or train (training-split instances that are not among the training tasks: for tuning)
+    eval_split: str | None = None
     show_tests: int = Field(1, ge=0)  # mbpp: how many test asserts the prompt shows
     data_dir: str | None = None  # mbpp: defaults to $EXECRL_DATA_DIR
 
@@ -50,6 +52,10 @@ class TasksConfig(_Section):
     def _file_for_robot(self) -> TasksConfig:
         if self.file is not None and self.source != "robot":
             raise ValueError("file is a robot task file: it needs source: robot")
+        if self.source == "builtin" and self.eval_split not in (None, "heldout", "train"):
+            raise ValueError("builtin tasks: eval_split is heldout (the default) or train")
+        if self.source == "robot" and self.eval_split is not None:
+            raise ValueError("robot tasks are evaluated on generated held-out tasks: leave eval_split unset")
         return self
 
 

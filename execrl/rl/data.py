@@ -25,6 +25,8 @@ def load_task_splits(config: TasksConfig) -> TaskSplits:
 
         levels = list(config.levels)
         train = generate_python_tasks(config.train_size or 256, seed=config.seed, levels=levels, split="train")
+        if config.eval_split == "train":
+            return TaskSplits(train, _unseen_train_tasks(train, config.eval_size or 16, config.seed, levels))
         held = generate_python_tasks(config.eval_size or 16, seed=config.seed, levels=levels, split="heldout")
         return TaskSplits(train, held)
     if config.source == "robot":
@@ -32,10 +34,24 @@ def load_task_splits(config: TasksConfig) -> TaskSplits:
     from execrl.tasks.mbpp import load_mbpp
 
     train = load_mbpp(config.data_dir, split=config.split)[: config.train_size]
-    held = load_mbpp(config.data_dir, split=config.eval_split)[: config.eval_size]
+    held = load_mbpp(config.data_dir, split=config.eval_split or "validation")[: config.eval_size]
     if config.show_tests:
         train, held = _with_tests(train, config.show_tests), _with_tests(held, config.show_tests)
     return TaskSplits(train, held)
+
+
+def _unseen_train_tasks(train: Sequence[Task], count: int, seed: int, levels: list[int]) -> list[Task]:
+    """``count`` training-split tasks that are not among ``train``: a validation set for tuning, which
+    keeps the held-out split unseen by every choice made on it."""
+    from execrl.tasks.builtin import generate_python_tasks
+
+    seen = {task.prompt for task in train}
+    # Drawn from another seed; enough candidates that the set stays full even if many recur.
+    candidates = generate_python_tasks(count + len(seen), seed=seed + 7919, levels=levels, split="train")
+    unseen = [task for task in candidates if task.prompt not in seen][:count]
+    if len(unseen) < count:
+        raise ExecrlError(f"only {len(unseen)} training-split tasks are not among the {len(seen)} training tasks")
+    return unseen
 
 
 def _robot_splits(config: TasksConfig) -> TaskSplits:

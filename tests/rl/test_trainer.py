@@ -140,7 +140,12 @@ def test_a_full_run_writes_metrics_plots_evaluation_and_exports(tiny_model_dir: 
     assert any((tmp_path / "tensorboard").iterdir())
     assert (tmp_path / "final" / "adapter" / "adapter_config.json").is_file()
     assert (tmp_path / "final" / "merged" / "config.json").is_file()
-    assert json.loads((tmp_path / "summary.json").read_text())["steps"] == 2
+    written = json.loads((tmp_path / "summary.json").read_text())
+    assert written["steps"] == 2 and written["responses"] == 8 and written["eval_tasks"] == 2
+    for key in ("pass_rate", "syntax_error_rate", "ruff_findings_per_program", "mean_reward"):
+        assert f"{key}_before" in written and f"{key}_after" in written
+    assert written["syntax_error_rate_before"] is not None and 0.0 <= written["syntax_error_rate_after"] <= 1.0
+    assert written["train_s"] > 0 and written["eval_s"] > 0
 
 
 def test_resuming_a_run_without_output_is_an_error(tiny_model_dir: Path, tmp_path: Path) -> None:

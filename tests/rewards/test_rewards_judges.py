@@ -373,3 +373,23 @@ def test_tests_judge_without_tests_or_code_scores_zero(tests_judge) -> None:
     no_tests = Candidate.from_response(fenced("x = 1\n"))
     no_code = Candidate.from_response("I cannot.", tests=("assert True",))
     assert [r.score for r in tests_judge([no_tests, no_code])] == [0.0, 0.0]
+
+
+def test_a_bandit_failure_that_does_not_recur_leaves_no_trace(monkeypatch) -> None:
+    """A Bandit test that raised once (seen once in CI on a plain program) costs the response nothing."""
+    from bandit.core import manager
+
+    real, calls = manager.BanditManager._execute_ast_visitor, []
+
+    def once(self, *args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 1:
+            raise RuntimeError("transient")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(manager.BanditManager, "_execute_ast_visitor", once)
+    code = "import subprocess\nsubprocess.call('ls', shell=True)\n"
+    first, second = SecurityJudge(SecuritySettings())([Candidate.from_response(fenced(c)) for c in (code, code)])
+    assert first == second and first.error is None and first.score == -1.0
+    assert [f.rule for f in first.findings] == ["B404", "B607", "B602"]
+    assert calls == ["c0.py", "c1.py", "c0.py"]

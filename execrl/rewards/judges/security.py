@@ -9,7 +9,8 @@ syntax judge owns that).
 Bandit did not fully analyse scores -1.0 with a ``bandit-skipped`` finding: one it skipped although
 Python compiles it (a bogus ``# coding: xyz`` declaration, which Python ignores in a str but Bandit
 does not; a ~1000-term ``1 + 1 + ...`` that overflows its walker's recursion), and one on which a
-Bandit test raised (``mark_safe()`` without arguments breaks B703), since its issues went unreported.
+Bandit test raised (``mark_safe()`` without arguments breaks B703), since its issues went unreported. Such a file is scanned once more on its own first, so that a
+failure that does not recur costs the response nothing.
 
 Bandit reads strings only through the private ``BanditManager._parse_file`` (about 2.5 ms per program,
 against ~310 ms for a CLI process per program; shared/specs/judges.md). That is why bandit is pinned
@@ -72,13 +73,37 @@ class SecurityJudge:
         logging.getLogger("bandit").setLevel(logging.ERROR)
 
     def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]:
-        # One manager per batch: creating it is cheap (~0.1 ms) and it accumulates per-file state.
+        issues, problems = self._scan(dict(enumerate(batch)))
+        # A file that compiles but that Bandit could not analyse gets one more try on a fresh manager:
+        # CI once saw a Bandit test raise on a plain two-line program and never again, and a program's
+        # score must not depend on such luck. What fails twice (a bogus coding line) stays a failure.
+        retry = {i: batch[i] for i in problems if compiles(batch[i].code)}
+        second = self._scan(retry) if retry else ({}, {})
+        results = []
+        for i, candidate in enumerate(batch):
+            found, problem = (second[0], second[1].get(i)) if i in retry else (issues, problems.get(i))
+            try:
+                if problem is not None and compiles(candidate.code):
+                    results.append(failed(candidate, self.failure_score, problem, BANDIT_SKIPPED))
+                elif problem is not None:  # not a program: the syntax judge's business
+                    results.append(JudgeResult(0.0))
+                else:
+                    results.append(self._result(candidate, found.get(i, ())))
+            except Exception as exc:  # noqa: BLE001 - whatever it is, it is this response's alone
+                results.append(
+                    failed(candidate, self.failure_score, f"the security check failed: {describe(exc)}")
+                )
+        return results
+
+    def _scan(self, candidates: dict[int, Candidate]) -> tuple[dict[int, list], dict[int, str]]:
+        """Bandit on each candidate (keyed by batch index): its issues, and why it could not judge one."""
+        # One manager per scan: creating it is cheap (~0.1 ms) and it accumulates per-file state.
         mgr = bandit_manager.BanditManager(
             self.config, "file", quiet=True, ignore_nosec=True, profile={"exclude": list(self.settings.skip)}
         )
         problems: dict[str, str] = {}
         with _BanditErrors.capture() as errors:
-            for i, candidate in enumerate(batch):
+            for i, candidate in candidates.items():
                 if not candidate.extracted.has_code:
                     continue
                 name = f"c{i}.py"
@@ -92,24 +117,10 @@ class SecurityJudge:
                     problems[name] = f"bandit could not analyse all of it: {errors[0]}"
         for name, reason in mgr.skipped:
             problems.setdefault(name, f"bandit skipped it: {reason}")
-        issues: dict[str, list] = {}
+        issues: dict[int, list] = {}
         for issue in mgr.results:
-            issues.setdefault(issue.fname, []).append(issue)
-        results = []
-        for i, candidate in enumerate(batch):
-            name = f"c{i}.py"
-            try:
-                if name in problems and compiles(candidate.code):
-                    results.append(failed(candidate, self.failure_score, problems[name], BANDIT_SKIPPED))
-                elif name in problems:  # not a program: the syntax judge's business
-                    results.append(JudgeResult(0.0))
-                else:
-                    results.append(self._result(candidate, issues.get(name, ())))
-            except Exception as exc:  # noqa: BLE001 - whatever it is, it is this response's alone
-                results.append(
-                    failed(candidate, self.failure_score, f"the security check failed: {describe(exc)}")
-                )
-        return results
+            issues.setdefault(_index(issue.fname), []).append(issue)
+        return issues, {_index(name): reason for name, reason in problems.items()}
 
     def _result(self, candidate: Candidate, issues: Sequence) -> JudgeResult:
         extracted = candidate.extracted
@@ -140,6 +151,10 @@ class SecurityJudge:
             return JudgeResult(0.0)
         total = sum(f.severity for f in findings)
         return JudgeResult(-min(1.0, total / self.settings.saturation), tuple(findings))
+
+
+def _index(name: str) -> int:
+    return int(name[1:-3])  # c<index>.py
 
 
 class _BanditErrors(logging.Handler):

@@ -65,7 +65,8 @@ def resolve_model_path(name_or_path: str) -> str:
         validate_repo_id(name_or_path)
     except HFValidationError:
         raise ExecrlError(
-            f"{name_or_path!r} is not a local directory, an embedded model or a Hub id: pass {_what_to_pass()}, "
+            f"cannot load {name_or_path!r}: it is not a local directory, an embedded model or a Hub id; "
+            f"pass {_what_to_pass()}, "
             "or a Hub id such as HuggingFaceTB/SmolLM2-135M-Instruct"
         ) from None
     offline = hub_offline_reason()
@@ -75,8 +76,8 @@ def resolve_model_path(name_or_path: str) -> str:
         return snapshot_download(name_or_path, local_files_only=True)
     except LocalEntryNotFoundError:
         raise ExecrlError(
-            f"cannot look {name_or_path!r} up on the Hugging Face Hub ({offline}) and it is not in the local "
-            f"Hugging Face cache: pass {_what_to_pass()}"
+            f"cannot load {name_or_path!r}: the Hugging Face Hub cannot be used ({offline}) and it is not in "
+            f"the local Hugging Face cache; pass {_what_to_pass()}"
         ) from None
 
 

@@ -45,9 +45,9 @@ test: setup evalplus
 demo: setup
 	$(PY) -m execrl train --config configs/quickstart.yaml --set output_dir=runs/quickstart-$$(date +%Y%m%d-%H%M%S)
 
-bench: setup
+bench: setup evalplus
 	$(PY) -m pip install -q -e '.[dev,integrations,bench]'
 	$(PY) bench/sandbox_throughput.py --write docs/benchmarks.md
 	$(PY) bench/reward_throughput.py
-	$(PY) bench/eval_speed.py
+	$(PY) bench/eval_speed.py --evalplus-python '$(EXECRL_EVALPLUS_PYTHON)'
 	$(PY) bench/ppo_step.py

@@ -200,15 +200,12 @@ def _verified(source: DataSource, datas: list[bytes]) -> dict[str, bytes]:
 
 def fetch_source(
     source: DataSource, root: Path, timeout_s: float = DEFAULT_TIMEOUT_S, mirror: str | None = None
-) -> list[Path]:
-    """Download, check and write one source's files under ``root``; the paths written."""
+) -> None:
+    """Download, check and write one source's files under ``root``."""
     mirror = mirror if mirror is not None else os.environ.get(MIRROR_ENV_VAR)
     datas = [_get(_mirrored(download.url, mirror), timeout_s) for download in source.downloads]
-    written = []
     for relative, data in _verified(source, datas).items():
         _write_atomically(root / relative, data)
-        written.append(root / relative)
-    return written
 
 
 @dataclass
@@ -273,7 +270,7 @@ def fetch_all(
             raise OfflineError(
                 f"{exc}; no network (one attempt, {timeout_s:g} s timeout), so nothing more was tried.\n"
                 f"Put these files in place by hand (sha256 and details: docs/data.md), or copy the upstream "
-                f"files to a machine folder as <host>/<path> and run `execrl data fetch --mirror file:///FOLDER`:\n"
+                f"files into a folder as FOLDER/<host>/<path> and run `execrl data fetch --mirror file:///FOLDER`:\n"
                 + manual_instructions(root, missing)
             ) from None
         except ExecrlError as exc:

@@ -116,6 +116,14 @@ def test_fetch_writes_every_file_checked_then_keeps_what_is_there(sources, mirro
     assert "0 files written, 4 already present" in capsys.readouterr().err
 
 
+def test_a_file_url_mirror_works_as_an_http_one(sources, mirror, tmp_path) -> None:
+    _serve_all(mirror)  # the same folder, read without the server
+    target = tmp_path / "data"
+    assert main(["data", "fetch", "--data-dir", str(target), "--mirror", mirror.root.as_uri()]) == 0
+    assert (target / "c/joined.txt").read_bytes() == PART_A + PART_B
+    assert mirror.requests == []
+
+
 def test_a_hash_mismatch_is_not_written_and_the_other_files_are(sources, mirror, tmp_path, capsys) -> None:
     _serve_all(mirror)
     mirror.put("https://example.org/up/one.txt", b"tampered\n")

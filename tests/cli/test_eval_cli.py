@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 
 import pytest
 
 from execrl.cli import main
 from execrl.eval.roboeval import load_reference_programs
 
-DATA = os.environ.get("EXECRL_DATA_DIR", "../shared/data")
 
-
-def test_eval_roboeval_from_samples(tmp_path, capsys):
-    references = load_reference_programs(DATA)
+def test_eval_roboeval_from_samples(tmp_path, capsys, data_dir):
+    references = load_reference_programs(data_dir)
     broken = dataclasses.replace(references[1], id="broken", program="def task_program():\n    go_to('moon')\n")
     lines = [json.dumps(dataclasses.asdict(r)) for r in (references[0], broken)] + ["{not json"]
     samples = tmp_path / "s.jsonl"
     samples.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out" / "r.json"
-    assert main(["eval", "roboeval", "--samples", str(samples), "--out", str(out), "--data-dir", DATA]) == 0
+    assert main(["eval", "roboeval", "--samples", str(samples), "--out", str(out), "--data-dir", str(data_dir)]) == 0
     result = json.loads(out.read_text())
     programs = {p["id"]: p for p in result["programs"]}
     assert programs[references[0].id]["passed_all_states"] is True
@@ -33,7 +30,7 @@ def test_eval_roboeval_from_samples(tmp_path, capsys):
     assert "pass@1" in capsys.readouterr().out
 
 
-def test_eval_roboeval_semantics_flag(tmp_path, capsys):
+def test_eval_roboeval_semantics_flag(tmp_path, capsys, data_dir):
     # s.replace(...) is rewritten into s.rerobot.place(...) by the benchmark: a crash by default.
     program = (
         'def task_program():\n    start = get_current_location()\n    go_to("Zarko\'s office")\n'
@@ -48,7 +45,7 @@ def test_eval_roboeval_semantics_flag(tmp_path, capsys):
     for semantics in ("upstream", "injected"):
         out = tmp_path / semantics / "r.json"
         flag = [] if semantics == "upstream" else ["--roboeval-semantics", semantics]
-        argv = ["eval", "roboeval", "--samples", str(samples), "--out", str(out), "--data-dir", DATA, *flag]
+        argv = ["eval", "roboeval", "--samples", str(samples), "--out", str(out), "--data-dir", str(data_dir), *flag]
         assert main(argv) == 0
         result = json.loads(out.read_text())
         assert result["summary"]["semantics"] == semantics
@@ -60,10 +57,10 @@ def test_eval_roboeval_semantics_flag(tmp_path, capsys):
     assert code == 2 and "applies to `execrl eval roboeval` only" in capsys.readouterr().err
 
 
-def test_eval_with_nothing_valid_is_an_error(tmp_path, capsys):
+def test_eval_with_nothing_valid_is_an_error(tmp_path, capsys, data_dir):
     samples = tmp_path / "s.jsonl"
     samples.write_text("nonsense\n")
-    code = main(["eval", "roboeval", "--samples", str(samples), "--out", str(tmp_path / "r.json"), "--data-dir", DATA])
+    code = main(["eval", "roboeval", "--samples", str(samples), "--out", str(tmp_path / "r.json"), "--data-dir", str(data_dir)])
     assert code == 2
     assert "no sample could be evaluated" in capsys.readouterr().err
 
@@ -75,10 +72,10 @@ def test_eval_missing_samples_file(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("bench", ["mbpp", "mbppplus"])
-def test_eval_mbpp_family(tmp_path, bench):
+def test_eval_mbpp_family(tmp_path, bench, data_dir):
     from execrl.tasks.mbpp import load_mbpp
 
-    task = next(t for t in load_mbpp(DATA) if t.task_id == "Mbpp/11")
+    task = next(t for t in load_mbpp(data_dir) if t.task_id == "Mbpp/11")
     samples = tmp_path / "s.jsonl"
     records = [
         {"task_id": "Mbpp/11", "solution": task.canonical_solution},
@@ -87,7 +84,7 @@ def test_eval_mbpp_family(tmp_path, bench):
     ]
     samples.write_text("\n".join(json.dumps(r) for r in records) + "\n")
     out = tmp_path / "r.json"
-    assert main(["eval", bench, "--samples", str(samples), "--out", str(out), "--data-dir", DATA]) == 0
+    assert main(["eval", bench, "--samples", str(samples), "--out", str(out), "--data-dir", str(data_dir)]) == 0
     result = json.loads(out.read_text())
     records = result["eval"]["Mbpp/11"]
     assert len(records) == 2
@@ -96,7 +93,7 @@ def test_eval_mbpp_family(tmp_path, bench):
     assert any("99999" in p for p in result["problems"])
 
 
-def test_eval_generates_with_a_model_and_resumes(tmp_path, monkeypatch):
+def test_eval_generates_with_a_model_and_resumes(tmp_path, monkeypatch, data_dir):
     from fixtures.tiny_model import make_tiny_model
 
     from execrl.eval import generate as generation
@@ -104,7 +101,7 @@ def test_eval_generates_with_a_model_and_resumes(tmp_path, monkeypatch):
     model_dir = make_tiny_model(tmp_path / "model")
     out = tmp_path / "gen" / "r.json"
     argv = ["eval", "roboeval", "--model", str(model_dir), "--n", "2", "--limit", "2", "--max-new-tokens", "6",
-            "--batch-size", "4", "--out", str(out), "--data-dir", DATA]
+            "--batch-size", "4", "--out", str(out), "--data-dir", str(data_dir)]
     assert main(argv) == 0
     result = json.loads(out.read_text())
     assert len(result["programs"]) == 4  # 2 prompts x 2 samples

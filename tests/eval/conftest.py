@@ -1,17 +1,11 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from execrl.sandbox import Sandbox
 from execrl.tasks import MbppPlusDataset, load_mbppplus
-
-
-@pytest.fixture(scope="session")
-def data_dir() -> Path:
-    return Path(os.environ.get("EXECRL_DATA_DIR", "/work/shared/data"))
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import pytest
-
 from execrl.eval.mbppplus_oracle import (
     OutputChecker,
     digit_distance_alternative,
@@ -65,13 +63,24 @@ def test_alternative_formulas_of_581_and_558() -> None:
     assert not OutputChecker("digit_distance_nums", 0).check(-1, 999, (123, 45))
 
 
-def test_alternatives_match_evalplus() -> None:
-    oracle = pytest.importorskip("evalplus.eval._special_oracle")
-    for args in [(3, 4), (5, 5), (1.5, 2.25), (0, 7)]:
-        assert surface_area_alternative(*args) == oracle._surface_Area(*args)
-    for args in [(123, 256), (1, 1000), (0, 99), (98765, 1)]:
-        assert digit_distance_alternative(*args) == oracle._digit_distance_nums(*args)
-    assert set(oracle.MBPP_OUTPUT_NOT_NONE_TASKS) == {"check_str", "text_match_three", "text_starta_endb"}
+_EVALPLUS_ORACLES = """
+import json
+from evalplus.eval import _special_oracle as oracle
+print(json.dumps({
+    "surface_Area": [oracle._surface_Area(*a) for a in [(3, 4), (5, 5), (1.5, 2.25), (0, 7)]],
+    "digit_distance_nums": [oracle._digit_distance_nums(*a) for a in [(123, 256), (1, 1000), (0, 99), (98765, 1)]],
+    "not_none": sorted(oracle.MBPP_OUTPUT_NOT_NONE_TASKS),
+}))
+"""
+
+
+def test_alternatives_match_evalplus(evalplus) -> None:
+    theirs = evalplus(_EVALPLUS_ORACLES)
+    assert [surface_area_alternative(*a) for a in [(3, 4), (5, 5), (1.5, 2.25), (0, 7)]] == theirs["surface_Area"]
+    assert [
+        digit_distance_alternative(*a) for a in [(123, 256), (1, 1000), (0, 99), (98765, 1)]
+    ] == theirs["digit_distance_nums"]
+    assert set(theirs["not_none"]) == {"check_str", "text_match_three", "text_starta_endb"}
 
 
 def test_is_floats() -> None:

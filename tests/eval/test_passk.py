@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -23,16 +24,25 @@ def test_pass_at_k_hand_computed(n: int, c: int, k: int, expected: float) -> Non
     assert pass_at_k(n, c, k) == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
-def test_pass_at_k_matches_evalplus() -> None:
-    evalplus_eval = pytest.importorskip("evalplus.eval")
+_EVALPLUS_PASS_AT_K = """
+import json, sys
+from evalplus.eval import estimate_pass_at_k
+cases = json.loads(sys.argv[1])
+print(json.dumps({k: estimate_pass_at_k(n, c, int(k)).tolist() for k, (n, c) in cases.items()}))
+"""
+
+
+def test_pass_at_k_matches_evalplus(evalplus) -> None:
     rng = np.random.default_rng(0)
+    cases = {}
     for k in (1, 10, 100):
         n = rng.integers(k, 250, size=40)
-        c = np.array([rng.integers(0, m + 1) for m in n])
-        theirs = evalplus_eval.estimate_pass_at_k(n, c, k)
-        ours = [pass_at_k(int(a), int(b), k) for a, b in zip(n, c)]
-        assert ours == pytest.approx(list(theirs), rel=1e-12, abs=1e-15)
-        assert mean_pass_at_k(list(n), list(c), (k,))[f"pass@{k}"] == pytest.approx(float(theirs.mean()))
+        cases[str(k)] = (n.tolist(), [int(rng.integers(0, m + 1)) for m in n])
+    theirs = evalplus(_EVALPLUS_PASS_AT_K, json.dumps(cases))
+    for k, (n, c) in cases.items():
+        ours = [pass_at_k(a, b, int(k)) for a, b in zip(n, c)]
+        assert ours == pytest.approx(theirs[k], rel=1e-12, abs=1e-15)
+        assert mean_pass_at_k(n, c, (int(k),))[f"pass@{k}"] == pytest.approx(float(np.mean(theirs[k])))
 
 
 def test_mean_pass_at_k_only_reports_k_every_task_has_samples_for() -> None:

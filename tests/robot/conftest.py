@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +16,9 @@ RunLocal = Callable[..., RobotRun]
 
 
 @pytest.fixture(scope="session")
-def data_dir() -> str:
-    return os.environ.get("EXECRL_DATA_DIR", "/work/shared/data")
+def data_dir(data_dir: Path) -> str:
+    """The root conftest's data directory (skipped or failed without data), as the string these tests join."""
+    return str(data_dir)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ def base_config(model_dir: Path) -> dict[str, Any]:
     }
 
 
-def write_sweep(tmp_path: Path, model_dir: Path, high_weight: float = 2.0) -> Path:
+def write_sweep(tmp_path: Path, model_dir: Path, data_dir: Path, high_weight: float = 2.0) -> Path:
     base = tmp_path / "base.yaml"
     base.write_text(yaml.safe_dump(base_config(model_dir)))
     sweep = {
@@ -45,7 +44,7 @@ def write_sweep(tmp_path: Path, model_dir: Path, high_weight: float = 2.0) -> Pa
         "evaluate": [{"benchmark": "mbpp", "limit": 1, "max_new_tokens": 4}],
         "include_base_model": True,
         "smoothing": 1,
-        "data_dir": os.environ.get("EXECRL_DATA_DIR", "/work/shared/data"),
+        "data_dir": str(data_dir),
     }
     path = tmp_path / "sweep.yaml"
     path.write_text(yaml.safe_dump(sweep, sort_keys=False))
@@ -75,9 +74,13 @@ def forbid(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.slow
 def test_sweep_trains_reports_skips_resumes(
-    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+    tiny_model_dir: Path,
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
 ) -> None:
-    path = write_sweep(tmp_path, tiny_model_dir)
+    path = write_sweep(tmp_path, tiny_model_dir, data_dir)
     out = tmp_path / "sweep"
     assert sweep(path) == 0
 
@@ -145,5 +148,5 @@ def test_sweep_trains_reports_skips_resumes(
     assert "Runs finished: 4 of 4." in (out / "report.md").read_text()
 
     # an edited arm does not silently mix with runs trained under the old one
-    assert sweep(write_sweep(tmp_path, tiny_model_dir, high_weight=3.0)) == 2
+    assert sweep(write_sweep(tmp_path, tiny_model_dir, data_dir, high_weight=3.0)) == 2
     assert "was trained with another config (differs in: reward.judges.letters.weight)" in capsys.readouterr().err

@@ -45,9 +45,9 @@ STUBS_SOURCE = resources.files("execrl.robot").joinpath("stubs.py").read_text(en
 # How long past the simulated budget the sandbox waits before killing a program that escapes the
 # simulated clock (one that swallows the timeout with a bare ``except:`` or blocks outside Python).
 _BACKSTOP_S = 5.0
-# A run's CPU time as the kernel counted it may exceed the last reading the program's process sent
-# by the job's own start and exit (milliseconds); past this much, the program hid time from the clock.
-CLOCK_SLACK_S = 0.1
+# The largest request the stubs send is a batch of at most 16 KiB of text, or one call with a text
+# under the 64 KiB trace bound; a larger one is refused, which the stubs take as the bound reached.
+_HOST_CALL_BYTES = 128 * 1024
 _MAX_TEXT = 2000
 _MAX_LINE = 10_000_000
 
@@ -101,6 +101,7 @@ def robot_job(
         # The simulator ends a run past MAX_CALLS; the channel's own bound only stops a program
         # that keeps calling after that.
         max_host_calls=MAX_CALLS + 1000,
+        host_call_bytes=_HOST_CALL_BYTES,
     )
     tests = CallTests(function=function, inputs=(inputs,), call_timeouts_s=(limit,))
     return Job(code=code, prelude=STUBS_SOURCE, tests=tests, limits=limits, service=service)
@@ -164,11 +165,12 @@ def decode_run(result: JobResult) -> RobotRun:
         # The benchmark kills the process at the deadline, whatever the program did afterwards.
         return RobotRun("timeout", service.trace(timed_out=True))
     ending = _ending(result)
-    # A program that escaped the simulated clock (the sandbox stopped it, or it ran past its budget by
-    # the kernel's count while its own readings said otherwise) cannot say what it did in time.
-    if ending is None or (
-        ending[0] != "timeout" and result.cpu_s + service.slept > service.timeout_s + CLOCK_SLACK_S
-    ):
+    # A program that escaped the simulated clock cannot say what it did in time: the sandbox stopped
+    # it, or it says it ended in time while the kernel's count of its CPU time plus the sleeps counted
+    # here is over the budget (its readings were false, or it swallowed the timeout and kept going).
+    # No slack: the process's work after its last reading (its exit, 1-8 ms measured) is part of its
+    # time, so an honest run that ends in the last milliseconds of its budget is a timeout as well.
+    if ending is None or (ending[0] != "timeout" and result.cpu_s + service.slept > service.timeout_s):
         return RobotRun("timeout", Trace())
     status, error_type, message, line = ending
     return RobotRun(status, service.trace(timed_out=status == "timeout"), error_type, message, line)

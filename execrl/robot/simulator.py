@@ -49,12 +49,12 @@ from execrl.robot.rewrite import UPSTREAM, Semantics, check_semantics
 DELIM = "/$@!/"
 MAX_OUTPUT_CHARS = 64 * 1024
 MAX_CALLS = 20_000  # far above any program that keeps within its budget (the references make <= 2,200)
+MAX_BATCH = 1024  # calls in one request (the stubs send at most 258)
 # The benchmark's reader drains about 1 KiB of output every 0.1 s of its 1 s budget: a timed-out
 # run's trace is read from its first 10 KiB, the last line usually cut (spec addendum, item 5).
 UPSTREAM_TIMEOUT_TRACE_BYTES = 10 * 1024
 SHORT_SLEEP_S = 0.01
 _MAX_LINE = 10_000_000
-_REQUEST_KEYS = frozenset({"op", "args", "cpu", "line", "out", "rooms"})
 # Exception types the stubs may raise in the program: the benchmark's own (plain Exception for
 # robot errors, TypeError for bad arguments) and those of a bad sleep or a room that is not a string.
 ERROR_TYPES = ("Exception", "TypeError", "ValueError", "RuntimeError")
@@ -177,8 +177,6 @@ class _Call:
     args: tuple[Any, ...]
     cpu: float
     line: int | None
-    out: str | None
-    rooms: list[Any] | None
 
 
 # Each operation and the number of arguments its stub sends.
@@ -192,31 +190,27 @@ _ARITY = {
     "pick": 1,
     "place": 1,
     "sleep": 1,
-    "write": 0,  # only carries printed text (upstream)
-    "end": 0,  # the run is over: printed text still to deliver, accepted even past the budget
+    "out": 1,  # upstream: text the program printed
+    "rooms": 1,  # upstream: the program edited the list get_all_rooms returned
+    "flush": 0,  # nothing but a round trip: is the run still on?
+    "end": 0,  # the run is over
 }
+_BOOKKEEPING = frozenset({"out", "rooms", "flush", "end"})
 
 
-def _parse(request: Any) -> _Call:
-    if type(request) is not dict or not {"op", "args", "cpu"} <= set(request) <= _REQUEST_KEYS:
-        raise _Malformed("a request is a dict with op, args and cpu")
-    op, args, cpu = request["op"], request["args"], request["cpu"]
+def _parse(item: Any) -> _Call:
+    if type(item) not in (list, tuple) or len(item) != 4:
+        raise _Malformed("a call is (operation, arguments, cpu seconds, line)")
+    op, args, cpu, line = item
     if type(op) is not str or op not in _ARITY:
         raise _Malformed(f"unknown operation {str(op)[:40]!r}")
     if type(args) not in (list, tuple) or len(args) != _ARITY[op]:
         raise _Malformed(f"{op} takes {_ARITY[op]} arguments")
     if type(cpu) not in (int, float) or not 0 <= cpu < math.inf:
         raise _Malformed("cpu is a finite, non-negative number of seconds")
-    line = request.get("line")
     # Where the call came from only places a finding; a bad one is dropped, never refused.
     line = line if type(line) is int and 0 < line <= _MAX_LINE else None
-    out = request.get("out")
-    if out is not None and type(out) is not str:
-        raise _Malformed("out is text")
-    rooms = request.get("rooms")
-    if rooms is not None and type(rooms) is not list:
-        raise _Malformed("rooms is a list")
-    return _Call(op, tuple(args), float(cpu), line, out, rooms)
+    return _Call(op, tuple(args), float(cpu), line)
 
 
 def _string(value: Any, message: str) -> str:
@@ -251,24 +245,37 @@ class RobotService:
     # -- the channel ---------------------------------------------------------------------------------
 
     def __call__(self, request: Any) -> tuple[Any, ...]:
+        """Apply a request's calls in order (the stubs batch the calls whose reply they know); the
+        reply is the last call's. A batched call that fails is dropped, as if the program had caught
+        its error; past the budget, nothing more is applied."""
+        if type(request) is not list or not 0 < len(request) <= MAX_BATCH:
+            return (
+                "raise",
+                "RuntimeError",
+                f"RobotSimulatorError: a request is a list of 1 to {MAX_BATCH} calls",
+            )
+        reply: tuple[Any, ...] = ("ok", None)
+        for item in request:
+            reply = self._apply(item)
+            if reply[0] == "timeout":
+                break
+        return reply
+
+    def _apply(self, item: Any) -> tuple[Any, ...]:
         self.calls += 1
         try:
-            call = _parse(request)
+            call = _parse(item)
         except _Malformed as exc:
             return ("raise", "RuntimeError", f"RobotSimulatorError: malformed call: {exc}")
         try:
-            if call.out:
-                self._write(call.out)
-            if call.rooms is not None and self.upstream:
-                self.world.set_rooms(call.rooms)
-            if call.op in ("end", "write"):
-                if call.op == "write":
-                    self._check_clock()
-                return ("ok", None)
-            self.cpu = max(self.cpu, call.cpu)
             if self.calls > MAX_CALLS:
                 self.expired = True
+            if call.op == "end":
+                return ("ok", None)
+            self.cpu = max(self.cpu, call.cpu)
             self._check_clock()
+            if call.op in _BOOKKEEPING:
+                return ("ok", self._bookkeeping(call))
             return ("ok", getattr(self, f"_{call.op}")(*call.args, line=call.line))
         except _Expired:
             return ("timeout",)
@@ -277,6 +284,13 @@ class RobotService:
         except Exception as exc:  # noqa: BLE001 - the service's own failure is this run's, never the batch's
             self.fault = f"{type(exc).__name__}: {exc}"[:500]
             return ("raise", "RuntimeError", "RobotSimulatorError: the simulator failed")
+
+    def _bookkeeping(self, call: _Call) -> None:
+        (value,) = call.args or (None,)
+        if call.op == "out" and type(value) is str and self.upstream:
+            self._write(value)
+        elif call.op == "rooms" and type(value) is list and self.upstream:
+            self.world.set_rooms(value)
 
     def _check_clock(self) -> None:
         if self.expired or self.cpu + self.slept > self.timeout_s:
@@ -313,11 +327,13 @@ class RobotService:
         self._emit("CheckEntity", entity, line)
         return self.world.is_in_room(entity)
 
-    def _go_to(self, location: Any, *, line: int | None) -> None:
+    def _go_to(self, location: Any, *, line: int | None) -> str | None:
+        """Moves the robot; returns where it is now (the stub keeps it for get_current_location)."""
         location = _string(location, "RobotGoToError: location must be a string")
         # Written before moving: a failed go_to stays in the trace and the robot stays where it was.
         self._emit("GoTo", location, line)
         self.world.move_to(location)
+        return self.world.robot_location
 
     def _ask(self, person: Any, question: Any, options: Any, *, line: int | None) -> int:
         person = _string(person, "RobotAskError: person must be a string")
@@ -361,7 +377,7 @@ class RobotService:
             raise _RobotError(
                 "TypeError", f"'{type(seconds).__name__}' object cannot be interpreted as an integer"
             )
-        if math.isnan(seconds):
+        if type(seconds) is float and math.isnan(seconds):
             raise _RobotError("ValueError", "Invalid value NaN (not a number)")
         if seconds < 0:
             raise _RobotError("ValueError", "sleep length must be non-negative")

@@ -12,7 +12,7 @@ from execrl.robot.runner import (
     decode_run,
     robot_job,
 )
-from execrl.robot.simulator import RobotService
+from execrl.robot.simulator import MAX_CALLS, RobotService
 from execrl.sandbox import CallTests, JobResult, Status
 from execrl.sandbox import TestOutcome as Outcome  # not collected as a test class
 
@@ -44,7 +44,10 @@ def test_a_job_runs_the_program_as_code_the_stubs_as_prelude_and_keeps_the_world
     assert "STATE" not in STUBS_SOURCE and "hall" not in repr(job.tests)  # the world never travels
     assert job.tests == CallTests(function=ENTRY_FUNCTION, inputs=((0.5, 0.0),), call_timeouts_s=(5.5,))
     assert isinstance(job.service, RobotService) and job.service.world.locations == ["hall", "start_loc"]
+    # The kernel's CPU limit follows the budget; the channel takes no request larger than a batch,
+    # nor more requests than the simulator's call budget allows.
     assert job.limits.cpu_s == 0.5 and job.limits.timeout_s > 5.5
+    assert job.limits.host_call_bytes == 128 * 1024 and job.limits.max_host_calls == MAX_CALLS + 1000
     upstream = robot_job("def task_program():\n    say('x')\n", STATE, semantics="upstream")
     assert upstream.code == "" and upstream.tests.function == UPSTREAM_ENTRY_FUNCTION
     assert "robot.say(" in upstream.tests.inputs[0][2]

@@ -206,6 +206,7 @@ def test_calls_past_the_budget_of_calls_end_the_run():
     assert one(svc, "say", "late") == ("timeout",) and steps(svc) == []
 
 
+@pytest.mark.timeout(60)
 def test_a_placed_label_is_matched_literally_never_as_the_programs_regex():
     svc = service()
     one(svc, "go_to", "kitchen")

@@ -150,6 +150,28 @@ def test_is_in_room_searches_object_labels_in_the_argument(local):
     assert run.trace.steps[-1].text == "[True, False, False]"
 
 
+def test_repeated_is_in_room_answers_follow_the_robot_and_what_it_carries(local):
+    # The stubs answer a repeated question from what the simulator said last; every move, pick and
+    # place asks again, and every call is still in the trace.
+    run = local(
+        program("""
+            answers = []
+            for room in ["kitchen", "kitchen", "printer room 2", "kitchen"]:
+                go_to(room)
+                answers += [is_in_room("apple"), is_in_room("apple")]
+            pick("apple")
+            answers.append(is_in_room("apple"))
+            go_to("printer room 2")
+            place("apple")
+            answers.append(is_in_room("apple"))
+            say(str(answers))
+        """),
+        OFFICE,
+    )
+    assert run.trace.steps[-1].text == str([True] * 4 + [False] * 2 + [True] * 2 + [False, True])
+    assert [s.action for s in run.trace].count("CheckEntity") == 10
+
+
 def test_is_in_room_is_true_for_anything_where_a_person_is(local):
     run = local(program('go_to("lobby")\nsay(str(is_in_room("stapler")))'), OFFICE)
     assert run.trace.steps[-1].text == "True"

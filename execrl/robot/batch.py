@@ -60,26 +60,31 @@ def run_all(specs: Sequence[RunSpec], sandbox: Sandbox | None = None) -> list[Ro
         while len(_runs) > _MAX_REMEMBERED:
             _runs.popitem(last=False)  # waiters keep their own reference to an evicted future
     if owned:
-        jobs = [
-            robot_job(spec.program, spec.state, spec.timeout_s, spec.semantics) for _, spec in owned.values()
-        ]
+        jobs, waiting = [], []
+        for future, spec in owned.values():
+            try:
+                jobs.append(robot_job(spec.program, spec.state, spec.timeout_s, spec.semantics))
+            except ValueError as exc:  # a world state the simulator cannot build fails its own runs
+                future.set_result(RobotRun("exception", Trace(), "ValueError", str(exc)))
+                continue
+            waiting.append(future)
         try:
-            results = (sandbox or default_sandbox()).run(jobs)
+            results = (sandbox or default_sandbox()).run(jobs) if jobs else []
         except BaseException as exc:
             with _lock:
                 for key in owned:
                     _runs.pop(key, None)  # not remembered: a later call tries again
-            for future, _ in owned.values():
+            for future in waiting:
                 future.set_exception(exc)
             raise
-        for (future, _), result in zip(owned.values(), results, strict=True):
+        for future, result in zip(waiting, results, strict=True):
             future.set_result(_decoded(result))
     return [future.result() for future in futures]
 
 
 def _decoded(result: JobResult) -> RobotRun:
-    """The run a job result describes; a report that cannot be read is that program's crash, never the
-    batch's (the program wrote it, or stopped the simulator from writing it)."""
+    """The run a job result describes; a result that cannot be read is that program's failure, never
+    the batch's."""
     try:
         return decode_run(result)
     except Exception as exc:  # noqa: BLE001 - untrusted data from the program's process

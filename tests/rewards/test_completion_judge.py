@@ -163,7 +163,7 @@ def test_the_two_judges_of_a_formula_run_each_program_once(tasks):
     assert all(b.component("completion").raw == 1.0 for b in scores.breakdowns)
 
 
-def test_upstream_semantics_in_training_is_a_setting(tasks):
+def test_upstream_semantics_in_training_is_a_setting_with_a_warning(tasks, caplog):
     task = task_of(tasks, "deliver", "to_place")
     program = task.canonical_solution.replace(
         "def task_program():\n", 'def task_program():\n    x = "a".replace("a", "b")\n'
@@ -175,6 +175,8 @@ def test_upstream_semantics_in_training_is_a_setting(tasks):
             [Candidate.from_response(program, task=task)]
         )
     assert results["injected"].score == 1.0 and results["upstream"].score == 0.0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "semantics: upstream" in warnings[0] and "not to train" in warnings[0]
 
 
 def test_robot_config_rewards_the_errand_above_doing_nothing_on_every_family():

@@ -50,7 +50,8 @@ def _params() -> list[Any]:
 
 @pytest.fixture(scope="module")
 def formulas() -> dict[str, RewardFormula]:
-    robot = parse_config({"judges": {"syntax": {}, "simulator": {"settings": {"states": 2}}}}, "red team")
+    states = {"settings": {"states": 2}}
+    robot = parse_config({"judges": {"syntax": {}, "simulator": states, "completion": states}}, "red team")
     return {"python": RewardFormula(), "robot": RewardFormula(robot)}
 
 

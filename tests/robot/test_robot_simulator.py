@@ -150,6 +150,28 @@ def test_is_in_room_searches_object_labels_in_the_argument(local):
     assert run.trace.steps[-1].text == "[True, False, False]"
 
 
+def test_repeated_is_in_room_answers_follow_the_robot_and_what_it_carries(local):
+    # The stubs answer a repeated question from what the simulator said last; every move, pick and
+    # place asks again, and every call is still in the trace.
+    run = local(
+        program("""
+            answers = []
+            for room in ["kitchen", "kitchen", "printer room 2", "kitchen"]:
+                go_to(room)
+                answers += [is_in_room("apple"), is_in_room("apple")]
+            pick("apple")
+            answers.append(is_in_room("apple"))
+            go_to("printer room 2")
+            place("apple")
+            answers.append(is_in_room("apple"))
+            say(str(answers))
+        """),
+        OFFICE,
+    )
+    assert run.trace.steps[-1].text == str([True] * 4 + [False] * 2 + [True] * 2 + [False, True])
+    assert [s.action for s in run.trace].count("CheckEntity") == 10
+
+
 def test_is_in_room_is_true_for_anything_where_a_person_is(local):
     run = local(program('go_to("lobby")\nsay(str(is_in_room("stapler")))'), OFFICE)
     assert run.trace.steps[-1].text == "True"
@@ -203,15 +225,28 @@ def test_pick_and_place_failures_write_no_trace_line(local, body, message, actio
     assert [s.action for s in run.trace] == actions
 
 
-def test_get_all_rooms_is_the_world_itself(local):
-    run = local(
-        program("""
-            get_all_rooms().remove("lobby")
-            go_to("lobby")
-        """),
-        OFFICE,
+def test_get_all_rooms_is_the_world_itself_only_under_upstream(local, local_upstream):
+    edit = program("""
+        rooms = get_all_rooms()
+        rooms.remove("lobby")
+        rooms.append("garden")
+        go_to("garden")
+        go_to("lobby")
+    """)
+    # Upstream hands out the world's own list: the edits change the world (the added room is
+    # matched literally, since a pattern the program wrote would run in the judge's process).
+    upstream = local_upstream(edit, OFFICE)
+    assert upstream.error_message == "RobotGoToError: update_robot_location failed"
+    assert [step.text for step in upstream.trace] == ["garden", "lobby"]
+    assert (
+        local_upstream(program("get_all_rooms().append('(a+)+$')\ngo_to('aaaa(a+)+$')"), OFFICE).status
+        == "success"
     )
-    assert run.error_message == "RobotGoToError: update_robot_location failed"
+    # Injected: the program gets a copy, and the world stays what the state says.
+    injected = local(edit, OFFICE)
+    assert injected.error_message == "RobotGoToError: update_robot_location failed"
+    assert [step.text for step in injected.trace] == ["garden"]
+    assert local(program("get_all_rooms().clear()\ngo_to('lobby')"), OFFICE).status == "success"
 
 
 def test_sleeping_one_second_is_cheap_and_longer_sleeps_use_up_the_budget(local):
@@ -266,23 +301,35 @@ def test_endless_output_is_bounded_and_reported_as_a_timeout(local):
     assert 1000 < len(run.trace) < 3000
 
 
-def test_prints_share_the_trace_stream_and_a_stray_line_ends_it(local):
-    run = local(
-        program("""
-            say("one")
-            print("Say /$@!/ forged /$@!/ None")
-            print("hello")
-            say("lost")
-        """),
-        OFFICE,
-    )
+PRINTS = program("""
+    say("one")
+    print('Say /$@!/ forged /$@!/ None')  # single quotes: upstream lowercases double-quoted text
+    print("hello")
+    say("two")
+""")
+
+
+def test_prints_are_no_part_of_the_injected_trace(local):
+    run = local(PRINTS, OFFICE)
     assert run.status == "success"
-    assert [s.text for s in run.trace] == ["one", "forged"]
+    assert [(s.text, s.line) for s in run.trace] == [("one", 2), ("two", 5)]
 
 
-def test_a_message_with_a_newline_cuts_the_trace(local):
-    run = local(program('say("a\\nb")\nsay("c")'), OFFICE)
-    assert run.trace.steps == ()
+def test_prints_share_the_trace_stream_under_upstream_and_a_stray_line_ends_it(local_upstream):
+    run = local_upstream(PRINTS, OFFICE)
+    assert run.status == "success"
+    # The printed step has no program line: the simulator did not write it.
+    assert [(s.text, s.line) for s in run.trace] == [("one", 2), ("forged", None)]
+
+
+def test_a_message_with_a_newline_is_one_step_but_cuts_the_upstream_trace(local, local_upstream):
+    newline = program('say("a\\nb")\nsay("c /$@!/ None\\nGoTo /$@!/ lobby /$@!/ None")\nsay("d")')
+    assert [s.text for s in local(newline, OFFICE).trace] == [
+        "a\nb",
+        "c /$@!/ None\nGoTo /$@!/ lobby /$@!/ None",
+        "d",
+    ]
+    assert local_upstream(newline, OFFICE).trace.steps == ()
 
 
 def test_exit_status_zero_ends_the_program_normally(local):

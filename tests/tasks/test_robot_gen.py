@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from execrl.robot.runner import ENTRY_FUNCTION, SIMULATOR_SOURCE
+from execrl.robot.runner import RobotRun, run_in_process
 from execrl.tasks.robot_gen import FAMILIES, RobotTask, generate_robot_tasks
 from execrl.tasks.robot_gen.phrasing import expand, human_list, phrase
 from execrl.tasks.robot_gen.world import START, World, clashes
@@ -18,12 +18,9 @@ def tasks() -> list[RobotTask]:
     return generate_robot_tasks(400, seed=5)
 
 
-def _run(program: str, state: dict[str, Any]) -> dict[str, Any]:
+def _run(program: str, state: dict[str, Any]) -> RobotRun:
     """Our own reference program against the simulator, in this process (a fresh namespace per run)."""
-    namespace: dict[str, Any] = {"__name__": "__robot_gen_test__"}
-    exec(compile(SIMULATOR_SOURCE, "<prelude>", "exec"), namespace)  # noqa: S102 - trusted test code
-    exec(compile(program, "<candidate>", "exec"), namespace)  # noqa: S102
-    return namespace[ENTRY_FUNCTION](state, 1.0)
+    return run_in_process(program, state)
 
 
 def test_deterministic_per_seed() -> None:
@@ -52,12 +49,25 @@ def test_each_family_has_many_phrasings_and_vocabularies(tasks) -> None:
     assert len(rooms) >= 150
     assert any(re.fullmatch(r"[a-z ]+ [1-9]", room) for room in rooms)  # numbered rooms
     assert any(re.fullmatch(r"[a-z]+'s [a-z]+", room) for room in rooms)  # possessive rooms
-    assert len({label for t in tasks for w in t.states for labels in w.state["objects"].values() for label in labels}) >= 30
+    assert (
+        len(
+            {
+                label
+                for t in tasks
+                for w in t.states
+                for labels in w.state["objects"].values()
+                for label in labels
+            }
+        )
+        >= 30
+    )
 
 
 def test_world_states_follow_the_simulator_schema(tasks) -> None:
     for task in tasks:
-        assert task.entry_point == "task_program" and task.canonical_solution.startswith("def task_program():")
+        assert task.entry_point == "task_program" and task.canonical_solution.startswith(
+            "def task_program():"
+        )
         assert len(task.states) == 4
         for world in task.states:
             state = world.state
@@ -75,10 +85,10 @@ def test_reference_programs_run_cleanly_on_every_state(tasks) -> None:
     problems = []
     for task in tasks:
         for world in task.states:
-            report = _run(task.canonical_solution, world.state)
-            ok = report["status"] == "success" or (report["status"] == "timeout" and world.timeout_expected)
-            if not ok or not report["trace"]:
-                problems.append((task.task_id, report["status"], report["error_message"]))
+            run = _run(task.canonical_solution, world.state)
+            ok = run.status == "success" or (run.status == "timeout" and world.timeout_expected)
+            if not ok or not run.trace:
+                problems.append((task.task_id, run.status, run.error_message))
     assert not problems
 
 
@@ -95,7 +105,7 @@ def test_a_hard_coded_answer_fails_somewhere() -> None:
     task = next(t for t in generate_robot_tasks(40, seed=9) if t.family == "check_rooms")
     rooms = [r for r in task.states[0].state["locations"] if r != START]
     hard_coded = "def task_program():\n" + "".join(f"    go_to({r!r})\n" for r in rooms)
-    statuses = [_run(hard_coded, w.state)["status"] for w in task.states]
+    statuses = [_run(hard_coded, w.state).status for w in task.states]
     assert statuses[0] == "success" and "exception" in statuses
 
 
@@ -125,4 +135,6 @@ def test_task_file_round_trip(tmp_path, tasks) -> None:
     write_tasks(path, tasks[:10])
     back = read_tasks(path)
     assert all(isinstance(t, RobotTask) for t in back)
-    assert [(t.task_id, t.family, t.states) for t in back] == [(t.task_id, t.family, t.states) for t in tasks[:10]]
+    assert [(t.task_id, t.family, t.states) for t in back] == [
+        (t.task_id, t.family, t.states) for t in tasks[:10]
+    ]

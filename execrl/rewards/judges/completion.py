@@ -10,7 +10,8 @@ Findings carry one unit of severity per failed state, split over what failed the
 
 * an unmet check is located on the program line of the step it blames (a wrong ``say``, a ``go_to``
   to a room the errand does not need, a second ``pick``...) when the simulator recorded that line,
-  else on all the code (a missing action has no line);
+  else on all the code (a missing action has no line). The line comes from the program's process
+  with the call, so it is a hint: a wrong one misplaces only this program's finding, never its score;
 * a crash is located on its line, an unexpected timeout on all the code;
 * a state without checks (a task file written before they existed) fails on all the code with the
   rule ``no-completion-checks``: regenerate the file with ``execrl tasks robot``.
@@ -25,7 +26,13 @@ from collections.abc import Sequence
 from execrl.records import Finding, JudgeResult
 from execrl.rewards.base import Candidate, register_judge
 from execrl.rewards.extract import ExtractedCode
-from execrl.rewards.judges.simulator import RobotPlan, SimulatorSettings, line_span, plan_and_run
+from execrl.rewards.judges.simulator import (
+    RobotPlan,
+    SimulatorSettings,
+    line_span,
+    plan_and_run,
+    warn_if_upstream,
+)
 from execrl.robot.outcome import COMPLETION_ERROR, judge_requirements
 
 
@@ -36,6 +43,7 @@ class CompletionSettings(SimulatorSettings):
 @register_judge("completion", CompletionSettings)
 class CompletionJudge:
     def __init__(self, settings: CompletionSettings) -> None:
+        warn_if_upstream(settings)
         self.settings = settings
 
     def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]:

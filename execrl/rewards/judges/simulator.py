@@ -10,7 +10,12 @@ The program is the extracted code when it defines ``task_program``; otherwise th
 body of ``def task_program():`` (what a completion model writes after the benchmark's prompt). By
 default double-quoted strings are lowercased first, as RoboEval's evaluator does, so that training sees
 the evaluation's semantics; the API itself is injected (``semantics: injected``) rather than substituted
-into the text as upstream does (docs/roboeval.md says why; ``semantics: upstream`` is available).
+into the text as upstream does (docs/roboeval.md says why; ``semantics: upstream`` is available, with
+a warning: it reads the trace from the program's output, which the program can forge).
+
+The program never holds the world: it runs in the sandbox with stubs for the robot API, and the world
+and the trace stay in this process (``execrl.robot.simulator``, docs/roboeval.md), so the trace a
+judge checks is the calls the program made, never what it printed or reported.
 
 Findings, one per distinct failure (its severity the number of states it happened on): a crash is
 located on the candidate line it came from (the failing API call, or the Python error's line), a
@@ -23,6 +28,7 @@ run each (program, state) once.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,11 +40,12 @@ from execrl.rewards.base import Candidate, JudgeSettings, register_judge
 from execrl.rewards.extract import ExtractedCode
 from execrl.robot.batch import RunSpec, run_all
 from execrl.robot.outcome import PYTHON_ERROR, ROBOT_EXECUTION_ERROR, StateOutcome, judge_requirements
-from execrl.robot.rewrite import INJECTED, Semantics
+from execrl.robot.rewrite import INJECTED, UPSTREAM, Semantics
 from execrl.robot.runner import SIMULATION_TIMEOUT_S, RobotRun, lowercase_double_quoted
 from execrl.tasks.robot_gen.task import ENTRY_POINT, RobotTask, WorldState
 
 HEADER = f"def {ENTRY_POINT}():"
+_log = logging.getLogger(__name__)
 _DEFINES_ENTRY = re.compile(rf"^def\s+{ENTRY_POINT}\s*\(", re.MULTILINE)
 
 
@@ -47,6 +54,16 @@ class SimulatorSettings(JudgeSettings):
     timeout_s: PositiveFloat = SIMULATION_TIMEOUT_S  # simulated time budget per run
     benchmark_rewrite: bool = True  # injected semantics: lowercase double-quoted strings, as RoboEval does
     semantics: Semantics = INJECTED  # or "upstream": RoboEval's whole textual rewrite (docs/roboeval.md)
+
+
+def warn_if_upstream(settings: SimulatorSettings) -> None:
+    """Upstream semantics reads the trace from the program's output, which the program writes."""
+    if settings.semantics == UPSTREAM:
+        _log.warning(
+            "robot judge with semantics: upstream: the trace is read from the program's output, so a "
+            "program can print its errand or hide steps behind a print (docs/roboeval.md); use it to "
+            "measure, not to train"
+        )
 
 
 @dataclass(frozen=True)
@@ -141,6 +158,7 @@ def line_span(extracted: ExtractedCode, program: _Program, line: int | None) -> 
 @register_judge("simulator", SimulatorSettings)
 class SimulatorJudge:
     def __init__(self, settings: SimulatorSettings) -> None:
+        warn_if_upstream(settings)
         self.settings = settings
 
     def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]:

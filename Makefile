@@ -1,10 +1,10 @@
-# One entry point: `make setup`, `make test`, `make demo`, `make bench`.
+# One entry point: `make setup`, `make test`, `make demo`, `make bench` (and `make test-vllm`).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export EXECRL_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: setup test demo bench
+.PHONY: setup test test-vllm demo bench
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/install_torch.sh
@@ -22,6 +22,15 @@ $(VENV)/.installed: pyproject.toml scripts/install_torch.sh
 
 test: setup
 	$(PY) -m pytest -q
+
+# The vllm rollout engine's tests, in a venv of its own: vLLM pins transformers below the main venv's.
+VLLM_VENV ?= .venv-vllm
+$(VLLM_VENV)/.installed: pyproject.toml scripts/install_vllm.sh scripts/install_torch.sh
+	scripts/install_vllm.sh $(PYTHON) $(VLLM_VENV)
+	@touch $@
+
+test-vllm: $(VLLM_VENV)/.installed
+	$(VLLM_VENV)/bin/python -m pytest -q tests/engines
 
 # The README's first command: a few minutes of PPO on the bundled SmolLM2, on the CPU.
 demo: setup

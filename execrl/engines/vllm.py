@@ -193,8 +193,9 @@ class VLLMEngine:
     def _start(self, policy: Any) -> None:
         # In-process engine core: weights are pushed by reference, never pickled to another process.
         os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
-        # vLLM drops torch to one intra-op thread "for serving" unless OMP_NUM_THREADS is set; in
-        # this process that would also halve (on 2 cores) the trainer's own forward and backward.
+        # vLLM's GPU worker drops torch to one intra-op thread "for serving" unless OMP_NUM_THREADS is
+        # set; in this process that would slow the trainer's own CPU work. (vLLM-CPU's worker turns
+        # torch.set_num_threads into a no-op first, so on a CPU the threads stay as they are anyway.)
         os.environ.setdefault("OMP_NUM_THREADS", str(torch.get_num_threads()))
         from vllm import LLM
 
@@ -274,8 +275,9 @@ class VLLMEngine:
         greedy = greedy or settings.temperature == 0
         # Greedy samples of a prompt are all alike: decode each prompt once and repeat its response.
         copies = 1 if greedy else samples
-        # One draw from the run's generator per rollout: row r (prompt r // samples) has seed base + r.
-        base = None if greedy else int(torch.randint(0, 2**31 - len(prompts) * samples, ()))
+        # One draw from the run's generator per rollout: row r (prompt r // samples) has seed base + r,
+        # so a row's samples depend on the run's generator and its place, not on what else is batched.
+        base = None if greedy else int(torch.randint(0, 2**30, ()))
         stops = list(settings.stop_strings)
         params = [
             SamplingParams(
@@ -283,7 +285,7 @@ class VLLMEngine:
                 top_p=1.0 if greedy else settings.top_p,
                 max_tokens=settings.max_new_tokens,
                 stop=stops,
-                include_stop_str_in_output=True,
+                include_stop_str_in_output=True,  # text as the ids: both end with the completing token
                 stop_token_ids=self.eos,
                 skip_special_tokens=True,  # as the hf engine decodes when it looks for stop strings
                 detokenize=bool(stops),

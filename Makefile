@@ -1,4 +1,4 @@
-# One entry point: `make setup`, `make test`, `make demo`, `make data`, `make bench`.
+# One entry point: `make setup`, `make test`, `make demo`, `make data`, `make bench` (and `make test-vllm`).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -9,7 +9,7 @@ EVALPLUS_VENV ?= .venv-evalplus
 EVALPLUS_PIN := $(shell sed -n 's/^bench = \["\(evalplus==[^"]*\)"\]/\1/p' pyproject.toml)
 export EXECRL_EVALPLUS_PYTHON ?= $(abspath $(EVALPLUS_VENV))/bin/python
 
-.PHONY: setup evalplus data test demo bench
+.PHONY: setup evalplus data test test-vllm demo bench
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/install_torch.sh
@@ -40,6 +40,15 @@ data: setup
 
 test: setup evalplus
 	$(PY) -m pytest -q
+
+# The vllm rollout engine's tests, in a venv of its own: vLLM pins transformers below the main venv's.
+VLLM_VENV ?= .venv-vllm
+$(VLLM_VENV)/.installed: pyproject.toml scripts/install_vllm.sh scripts/install_torch.sh
+	scripts/install_vllm.sh $(PYTHON) $(VLLM_VENV)
+	@touch $@
+
+test-vllm: $(VLLM_VENV)/.installed
+	$(VLLM_VENV)/bin/python -m pytest -q tests/engines
 
 # The README's first command: a few minutes of PPO on the bundled SmolLM2, on the CPU.
 demo: setup

@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class VLLMSettings(BaseModel):
+    """Start-up settings of the vllm rollout engine (execrl/engines/vllm.py); the other backends ignore them.
+
+    The engine shares its device with training, so it takes only part of a GPU, and on a CPU a KV
+    cache sized for the rollout batch rather than vLLM's share of the machine's memory.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gpu_memory_utilization: float = Field(0.3, gt=0, le=1)  # GPU: vLLM's share (weights + KV cache)
+    kv_cache_gib: float | None = Field(None, gt=0)  # explicit KV cache size; None: see kv_cache_bytes
+    max_model_len: int | None = Field(None, gt=0)  # None: max_prompt_tokens + max_new_tokens
+    max_num_seqs: int = Field(256, gt=0)  # sequences decoded together; more wait for a free slot
+    enforce_eager: bool | None = None  # None: eager on a CPU (compiling costs minutes), graphs on a GPU
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"  # auto: the run's precision
 
 
 class GenerationSettings(BaseModel):
@@ -20,6 +37,7 @@ class GenerationSettings(BaseModel):
     stop_strings: tuple[str, ...] = ()
     backend: str = "hf"  # the rollout engine (execrl/engines): hf, hf_generate, vllm
     share_prefix: bool = True  # hf: prefill each prompt once for all its samples
+    vllm: VLLMSettings = VLLMSettings()  # start-up settings of the vllm backend
 
 
 @dataclass(frozen=True)

@@ -146,13 +146,15 @@ def cluster():
 
 @dataclass
 class Step:
-    trainer: Any
-    batch: Any  # the KVBatchMeta the replay buffer sampled
+    """What one step's reward path left: the rollout as stored, and each estimator's view of it."""
+
     markers: list[str]  # each row's task
     response_ids: list[list[int]]
-    stored: Any  # the TransferQueue's fields of the batch, after the rollout
-    values: list[torch.Tensor]
-    server: Any
+    stored: Any  # the TransferQueue's fields of the rows, after the rollout
+    values: list[torch.Tensor]  # the critic stand-in's values
+    advantages: dict[str, tuple[Any, Any]]  # estimator -> (the padded batch it saw, what it stored)
+    prompts_served: list[str]
+    worker_state: dict[str, Any] | None  # the execrl agent loop's worker: its sandbox and how much it scored
 
 
 def values_of(length: int) -> torch.Tensor:
@@ -160,9 +162,13 @@ def values_of(length: int) -> torch.Tensor:
     return torch.linspace(0.4, -0.2, length)
 
 
-@pytest.fixture(scope="module")
-def step(workdir, cluster) -> Step:
-    config = compose_config(workdir)
+def nested(rows: list[torch.Tensor]) -> torch.Tensor:
+    return torch.nested.as_nested_tensor(rows, layout=torch.jagged)
+
+
+def run_step(workdir: Path, estimators: tuple[str, ...], *overrides: str) -> Step:
+    """One step's rollout (verl's agent-loop workers, the stub server) and advantages (the trainer's method)."""
+    config = compose_config(workdir, *overrides)
     trainer = PPOTrainerSync(config)
     trainer._init_tokenizer()
     trainer._init_dataloader()
@@ -183,6 +189,7 @@ def step(workdir, cluster) -> Step:
     fields = ["responses", "response_mask", "rm_scores", "reward_model", "extra_fields"]
     stored = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=fields)
     response_ids = [row.tolist() for row in stored["responses"].unbind()]
+    # What the GPU workers would leave in the TransferQueue: the critic's values, the policies' log-probs.
     values = [values_of(len(ids)) for ids in response_ids]
     zeros = [torch.zeros(len(ids)) for ids in response_ids]
     tq.kv_batch_put(
@@ -193,29 +200,24 @@ def step(workdir, cluster) -> Step:
             batch_size=len(batch.keys),
         ),
     )
+    results = {estimator: advantages(trainer, batch, estimator) for estimator in estimators}
+    [worker] = trainer.agent_loop_manager.agent_loop_workers
+    state = ray.get(worker.__ray_call__.remote(verl_remote_helpers.judging_state))
+    prompts = ray.get(server.seen_prompts.remote())
+    tq.kv_clear(
+        keys=list(tq.kv_list("train").get("train", {})), partition_id="train"
+    )  # the next step starts clean
     markers = [
         TaskCheck.from_ground_truth(rm["ground_truth"]).task_id[len("add/") :]
         for rm in stored["reward_model"]
     ]
-    return Step(trainer, batch, markers, response_ids, stored, values, server)
+    return Step(markers, response_ids, stored, values, results, prompts, state)
 
 
-def nested(rows: list[torch.Tensor]) -> torch.Tensor:
-    return torch.nested.as_nested_tensor(rows, layout=torch.jagged)
-
-
-@pytest.fixture(scope="module")
-def expected(step, workdir) -> list[list[float]]:
-    """execrl's per-token rewards for the step's responses, computed here, outside verl."""
-    formula = RewardFormula(load_config(workdir / "reward.yaml"))
-    tasks = [TASKS[list(COMPLETIONS).index(marker)] for marker in step.markers]
-    return judge_responses(formula, step.trainer.tokenizer, tasks, step.response_ids).token_rewards
-
-
-def advantages(step: Step, estimator: str):
-    """The trainer's own _compute_advantage; returns the padded batch its estimator saw and what it stored."""
-    with open_dict(step.trainer.config):
-        step.trainer.config.algorithm.adv_estimator = estimator
+def advantages(trainer, batch, estimator: str) -> tuple[Any, Any]:
+    """The trainer's own _compute_advantage: the padded batch its estimator saw, and what it stored."""
+    with open_dict(trainer.config):
+        trainer.config.algorithm.adv_estimator = estimator
     seen = []
     real = verl_trainer_base.compute_advantage_for_multi_trajectories
 
@@ -225,12 +227,40 @@ def advantages(step: Step, estimator: str):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(verl_trainer_base, "compute_advantage_for_multi_trajectories", spy)
-        step.trainer._compute_advantage(step.batch, metrics={})
+        trainer._compute_advantage(batch, metrics={})
     [padded] = seen
     stored = tq.kv_batch_get(
-        keys=step.batch.keys, partition_id=step.batch.partition_id, select_fields=["advantages", "returns"]
+        keys=batch.keys, partition_id=batch.partition_id, select_fields=["advantages", "returns"]
     )
     return padded.batch, stored
+
+
+@pytest.fixture(scope="module")
+def step(workdir, cluster) -> Step:
+    """The example's dense path: the execrl agent loop scores, verl's reward loop stands by."""
+    return run_step(workdir, ("gae", "reinforce_plus_plus"))
+
+
+@pytest.fixture(scope="module")
+def scalar_step(workdir, step) -> Step:
+    """The scalar path: verl's single-turn loop, its reward loop calling execrl's compute_score."""
+    return run_step(
+        workdir,
+        ("gae",),
+        "actor_rollout_ref.rollout.agent.default_agent_loop=single_turn_agent",
+        f"reward.custom_reward_function.path={EXAMPLES / 'execrl_reward.py'}",
+        "reward.custom_reward_function.name=compute_score",
+        f"+reward.custom_reward_function.reward_kwargs.reward_config={workdir / 'reward.yaml'}",
+    )
+
+
+@pytest.fixture(scope="module")
+def expected(step, workdir) -> list[list[float]]:
+    """execrl's per-token rewards for the step's responses, computed here, outside verl."""
+    formula = RewardFormula(load_config(workdir / "reward.yaml"))
+    tasks = [TASKS[list(COMPLETIONS).index(marker)] for marker in step.markers]
+    tokenizer = AutoTokenizer.from_pretrained(workdir / "model")
+    return judge_responses(formula, tokenizer, tasks, step.response_ids).token_rewards
 
 
 def reward_to_go(rewards: torch.Tensor) -> torch.Tensor:
@@ -238,7 +268,7 @@ def reward_to_go(rewards: torch.Tensor) -> torch.Tensor:
 
 
 def test_every_response_was_generated_and_scored_once_by_the_execrl_agent_loop(step, expected):
-    prompts = ray.get(step.server.seen_prompts.remote())
+    prompts = step.prompts_served
     assert sorted(m for p in prompts for m in COMPLETIONS if m in p) == sorted(
         list(COMPLETIONS) * SAMPLES_PER_PROMPT
     )
@@ -254,7 +284,7 @@ def test_every_response_was_generated_and_scored_once_by_the_execrl_agent_loop(s
 
 
 def test_the_trainers_token_level_rewards_are_execrls_per_token_rewards_and_zero_on_padding(step, expected):
-    padded, _ = advantages(step, "gae")
+    padded, _ = step.advantages["gae"]
     rewards, mask = padded["token_level_rewards"], padded["response_mask"]
     lengths = [len(ids) for ids in step.response_ids]
     assert min(lengths) < rewards.shape[1] == max(lengths)  # some rows are right-padded
@@ -265,9 +295,9 @@ def test_the_trainers_token_level_rewards_are_execrls_per_token_rewards_and_zero
     assert torch.equal(padded["token_level_scores"], rewards)  # no KL in the reward: scores pass through
 
 
-def test_a_syntax_errors_penalty_sits_on_its_lines_tokens_in_the_rewards_and_the_returns(step):
-    padded, _ = advantages(step, "gae")
-    tokenizer = step.trainer.tokenizer
+def test_a_syntax_errors_penalty_sits_on_its_lines_tokens_in_the_rewards_and_the_returns(step, workdir):
+    padded, _ = step.advantages["gae"]
+    tokenizer = AutoTokenizer.from_pretrained(workdir / "model")
     for i, marker in enumerate(step.markers):
         if marker != "[syntax]":
             continue
@@ -290,7 +320,7 @@ def test_a_syntax_errors_penalty_sits_on_its_lines_tokens_in_the_rewards_and_the
 def test_gae_returns_are_execrls_reward_to_go_and_advantages_the_whitened_returns_minus_values(
     step, expected
 ):
-    padded, stored = advantages(step, "gae")  # the example's gamma = lam = 1: returns do not depend on values
+    padded, stored = step.advantages["gae"]  # the example's gamma = lam = 1: returns do not depend on values
     mask = padded["response_mask"].bool()
     for i, want in enumerate(expected):
         n = len(want)
@@ -309,7 +339,7 @@ def test_gae_returns_are_execrls_reward_to_go_and_advantages_the_whitened_return
 
 
 def test_reinforce_plus_plus_reads_the_same_per_token_rewards(step, expected):
-    padded, _ = advantages(step, "reinforce_plus_plus")
+    padded, _ = step.advantages["reinforce_plus_plus"]
     for i, want in enumerate(expected):
         n = len(want)
         assert padded["returns"][i, :n].tolist() == pytest.approx(
@@ -352,9 +382,25 @@ def test_an_unknown_sandbox_is_refused(workdir):
 
 
 def test_the_judges_ran_their_programs_in_the_workers_ray_sandbox_farm(step):
-    [worker] = step.trainer.agent_loop_manager.agent_loop_workers
-    state = ray.get(worker.__ray_call__.remote(verl_remote_helpers.judging_state))
-    assert state == {"sandbox": "RaySandbox", "actors": 1, "scored": [len(TASKS) * SAMPLES_PER_PROMPT]}
+    assert step.worker_state == {
+        "sandbox": "RaySandbox",
+        "actors": 1,
+        "scored": [len(TASKS) * SAMPLES_PER_PROMPT],
+    }
+
+
+def test_the_scalar_path_gives_execrls_total_on_the_last_token_only(scalar_step):
+    """compute_score through verl's own reward loop: the totals survive, the per-token credit does not."""
+    padded, _ = scalar_step.advantages["gae"]
+    rewards = padded["token_level_rewards"]
+    for i, (marker, ids) in enumerate(zip(scalar_step.markers, scalar_step.response_ids)):
+        assert rewards[i, len(ids) - 1].item() == pytest.approx(TOTALS[marker])
+        assert torch.count_nonzero(rewards[i]).item() == (TOTALS[marker] != 0)
+        info = scalar_step.stored["extra_fields"][i]["reward_extra_info"]
+        assert info["score"] == pytest.approx(TOTALS[marker]) and "execrl_tests" in info
+    assert (
+        scalar_step.worker_state["scored"] == []
+    )  # no execrl agent loop in this run: verl's reward loop scored
 
 
 def test_the_launch_script_makes_the_data_and_a_command_that_verls_config_schema_accepts(

@@ -2,8 +2,9 @@
 # PPO in verl 0.9 with execrl's dense, per-token rewards, on a Ray cluster of GPU nodes (and, for the
 # reward farm, as many CPU-only nodes as you like). See docs/integrations/verl.md.
 #
-# Every node needs the same environment (execrl, verl 0.9.1 with vLLM, bubblewrap for the sandbox) and
-# this checkout at the same path (the agent-loop workers read the configs below on their nodes).
+# Every node needs the same environment (execrl, verl 0.9.1 with vLLM, bubblewrap for the sandbox), and
+# this checkout and DATA at the same paths, e.g. on a shared file system: verl's trainer and its
+# agent-loop workers, wherever Ray places them, read the data and the configs below on their own node.
 #   head:        ray start --head --port=6379
 #   GPU nodes:   ray start --address=<head>:6379
 #   CPU nodes:   ray start --address=<head>:6379 --num-cpus=<cores for the reward farm> --num-gpus=0

@@ -41,7 +41,8 @@ class BatchScorer:
     ) -> None:
         if max_batch < 1 or max_wait_s < 0:
             raise ExecrlError(
-                f"BatchScorer: max_batch must be at least 1 and max_wait_s not negative ({max_batch}, {max_wait_s})"
+                "BatchScorer: max_batch must be at least 1 and max_wait_s not negative, "
+                f"not {max_batch} and {max_wait_s}"
             )
         self.formula = formula
         self.tokenizer = tokenizer

@@ -59,7 +59,7 @@ SANDBOXES = ("local", "ray")
 
 
 class DenseRewardOutput(AgentLoopOutput):
-    """An agent-loop output whose ``rm_scores`` are execrl's per-token rewards, not one value on the last token."""
+    """An agent-loop output whose ``rm_scores`` are execrl's per-token rewards, not one on the last token."""
 
     token_rewards: list[float]
     """One reward per response token; their sum is ``reward_score``."""
@@ -137,8 +137,9 @@ class ExecrlAgentLoop(SingleTurnAgentLoop):
         super().__init__(*args, **kwargs)
         if not self.config.trainer.get("use_v1", False):
             raise ExecrlError(
-                "ExecrlAgentLoop needs verl's V1 trainer (trainer.use_v1: true): the legacy trainer keeps only "
-                "each response's reward_score, on its last token, and execrl's per-token credit would be lost"
+                "ExecrlAgentLoop needs verl's V1 trainer (trainer.use_v1: true): the legacy trainer keeps "
+                "only each response's reward_score, on its last token, and execrl's per-token credit would "
+                "be lost"
             )
         if sandbox not in SANDBOXES:
             raise ExecrlError(f"ExecrlAgentLoop: sandbox must be one of {SANDBOXES}, not {sandbox!r}")

@@ -1,4 +1,4 @@
-"""BatchScorer: coroutines ask for one response's reward each; the judges see batches, results go back to each."""
+"""BatchScorer: coroutines ask for one response's reward each; the judges see batches; each gets its own."""
 
 from __future__ import annotations
 

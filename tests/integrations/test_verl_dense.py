@@ -1,8 +1,9 @@
 """execrl's per-token rewards through verl 0.9's own V1 code, from the agent loop to the advantages.
 
-One PPO step's reward path on a local Ray instance. Everything is verl's code except the rollout server
-(``verl_remote_helpers.CannedRolloutServer``: fixed completions instead of vLLM) and what the GPU workers would write into
-the TransferQueue before the advantages (the critic's values, the actor's and reference's log-probs):
+One PPO step's reward path on a local Ray instance. Everything is verl's code except the rollout
+server (``verl_remote_helpers.CannedRolloutServer``: fixed completions instead of vLLM) and what the GPU
+workers would write into the TransferQueue before the advantages (the critic's values, the actor's and
+the reference's log-probs):
 
     examples/verl/ppo_execrl_dense.yaml composed by Hydra over verl's ppo_trainer
     -> PPOTrainerSync: its tokenizer, its dataloader over execrl's parquet rows, its prompt submission
@@ -167,7 +168,7 @@ def nested(rows: list[torch.Tensor]) -> torch.Tensor:
 
 
 def run_step(workdir: Path, estimators: tuple[str, ...], *overrides: str) -> Step:
-    """One step's rollout (verl's agent-loop workers, the stub server) and advantages (the trainer's method)."""
+    """One step: the rollout (verl's agent-loop workers, the stub server), then the trainer's advantages."""
     config = compose_config(workdir, *overrides)
     trainer = PPOTrainerSync(config)
     trainer._init_tokenizer()
@@ -303,10 +304,8 @@ def test_a_syntax_errors_penalty_sits_on_its_lines_tokens_in_the_rewards_and_the
             continue
         text, offsets = offsets_for_token_ids(tokenizer, step.response_ids[i])
         start = text.index(BAD_LINE)
-        line = (
-            start,
-            start + len(BAD_LINE) + 1,
-        )  # with its line break: "a +" is incomplete where the line ends
+        # the line with its line break: "a +" is incomplete where the line ends
+        line = (start, start + len(BAD_LINE) + 1)
         row = padded["token_level_rewards"][i, : len(offsets)]
         penalised = [t for t, value in enumerate(row.tolist()) if value != 0]
         assert penalised and all(offsets[t][0] < line[1] and offsets[t][1] > line[0] for t in penalised)

@@ -42,7 +42,7 @@ class CannedRolloutServer:
 
 
 def judging_state(_worker: Any) -> dict[str, Any]:
-    """Run in an agent-loop worker (``worker.__ray_call__``): its judges' sandbox and how many responses they scored."""
+    """Run in an agent-loop worker (``worker.__ray_call__``): its judges' sandbox and scoring count."""
     from execrl.integrations import verl_agent_loop
     from execrl.sandbox import default_sandbox
 

@@ -22,6 +22,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,14 +206,28 @@ def run_step(workdir: Path, estimators: tuple[str, ...], *overrides: str) -> Ste
     [worker] = trainer.agent_loop_manager.agent_loop_workers
     state = ray.get(worker.__ray_call__.remote(verl_remote_helpers.judging_state))
     prompts = ray.get(server.seen_prompts.remote())
-    tq.kv_clear(
-        keys=list(tq.kv_list("train").get("train", {})), partition_id="train"
-    )  # the next step starts clean
+    # The next step starts clean: no trajectories left, and the name of verl's reward-loop worker free again.
+    tq.kv_clear(keys=list(tq.kv_list("train").get("train", {})), partition_id="train")
+    for actor in [*trainer.reward_loop_manager.reward_loop_workers, worker, server, balancer]:
+        ray.kill(actor)
+    wait_for_names_to_free([f"reward_loop_worker_{i}" for i in range(config.reward.num_workers)])
     markers = [
         TaskCheck.from_ground_truth(rm["ground_truth"]).task_id[len("add/") :]
         for rm in stored["reward_model"]
     ]
     return Step(markers, response_ids, stored, values, results, prompts, state)
+
+
+def wait_for_names_to_free(names: list[str], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    for name in names:
+        while True:
+            try:
+                ray.get_actor(name)
+            except ValueError:
+                break
+            assert time.monotonic() < deadline, f"actor {name} still alive after ray.kill"
+            time.sleep(0.2)
 
 
 def advantages(trainer, batch, estimator: str) -> tuple[Any, Any]:

@@ -54,5 +54,4 @@ $(VERL_VENV)/.installed: pyproject.toml scripts/install_torch.sh
 	@touch $@
 
 test-verl: verl-env
-	PYTHONPATH=$(CURDIR) $(VERL_PY) -m pytest -q tests/integrations/test_verl.py tests/integrations/test_verl_dense.py \
-	  tests/integrations/test_judge_batcher.py
+	PYTHONPATH=$(CURDIR) $(VERL_PY) -m pytest -q tests/integrations/test_verl.py tests/integrations/test_verl_dense.py

@@ -60,3 +60,25 @@ bench: setup evalplus
 	$(PY) bench/reward_throughput.py
 	$(PY) bench/eval_speed.py --evalplus-python '$(EXECRL_EVALPLUS_PYTHON)'
 	$(PY) bench/ppo_step.py
+
+# verl 0.9 with its own dependency set (it pins transformers < 5.11, the main venv has a newer one):
+# an environment of its own for execrl's dense-reward path through verl's V1 trainer
+# (docs/integrations/verl.md). The agent loop and the V1 trainer also import cachetools, fastapi and
+# uvicorn (verl's verl-core extra, whose torchcodec does not match our torch) and TransferQueue.
+VERL_VENV ?= .venv-verl
+VERL_PY := $(VERL_VENV)/bin/python
+
+.PHONY: verl-env test-verl
+verl-env: $(VERL_VENV)/.installed
+
+$(VERL_VENV)/.installed: pyproject.toml scripts/install_torch.sh
+	$(PYTHON) -m venv $(VERL_VENV)
+	@echo '*' > $(VERL_VENV)/.gitignore
+	$(VERL_PY) -m pip install -q --upgrade pip
+	scripts/install_torch.sh $(VERL_PY)
+	$(VERL_PY) -m pip install -q 'verl==0.9.1' 'TransferQueue==0.1.11' cachetools fastapi uvicorn
+	$(VERL_PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+test-verl: verl-env
+	PYTHONPATH=$(CURDIR) $(VERL_PY) -m pytest -q tests/integrations/test_verl.py tests/integrations/test_verl_dense.py

@@ -12,7 +12,8 @@ judge's credit strategy. The result is the ``(batch, response_length)`` reward t
 
 Importing this module registers the manager as ``"execrl"`` in verl's registry. ``compute_score``
 is the same formula as one scalar per response, for verl's function-based reward path (the reward
-loop of verl >= 0.8, which keeps one value per response on its last token). See docs/integrations/verl.md.
+loop of verl >= 0.8, which keeps one value per response on its last token). With verl 0.9 the per-token
+rewards go through ``execrl.integrations.verl_agent_loop`` instead. See docs/integrations/verl.md.
 """
 
 from __future__ import annotations

@@ -154,10 +154,14 @@ class ActorCritic(nn.Module):
 
     @staticmethod
     def _logits(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, response_len: int) -> torch.Tensor:
-        # logits_to_keep: only the response positions are projected onto the vocabulary.
+        # logits_to_keep: only the response positions are projected onto the vocabulary. As index
+        # tensor: the int form slices a non-contiguous view, on which matmul expands and copies the
+        # head weight per row (see engines/hf.py).
+        length = input_ids.shape[1]
+        keep = torch.arange(length - response_len - 1, length, device=input_ids.device)
         out = model(
             input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids_for(attention_mask),
-            logits_to_keep=response_len + 1,
+            logits_to_keep=keep,
         )
         return _predicting(out.logits, response_len)
 

@@ -221,7 +221,7 @@ class Trainer:
         """The ``eval/...`` metrics of the current policy on the held-out tasks."""
         result = evaluate_held_out(
             self.engine, self.tokenizer, self.eval_tasks, self.prompt_ids(self.eval_tasks), self.config.generation,
-            self.config.algorithm.batch_size, self.config.eval.timeout_s, self.judge,
+            self.config.eval.batch_size, self.config.eval.timeout_s, self.judge,
         )
         return result.metrics()
 

@@ -59,7 +59,7 @@ bench: setup evalplus
 	$(PY) bench/sandbox_throughput.py --write docs/benchmarks.md
 	$(PY) bench/reward_throughput.py
 	$(PY) bench/eval_speed.py --evalplus-python '$(EXECRL_EVALPLUS_PYTHON)'
-	$(PY) bench/ppo_step.py
+	$(PY) bench/rl_step.py
 
 # verl 0.9 with its own dependency set (it pins transformers < 5.11, the main venv has a newer one):
 # an environment of its own for execrl's dense-reward path through verl's V1 trainer

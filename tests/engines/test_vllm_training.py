@@ -24,7 +24,7 @@ def test_a_short_training_run_with_the_vllm_backend(tmp_path: Path) -> None:
     run = tmp_path / "run"
     overrides = [
         f"output_dir={run}", "generation.backend=vllm", "algorithm.steps=2", "algorithm.prompts_per_step=2",
-        "algorithm.samples_per_prompt=2", "algorithm.epochs=1", "algorithm.minibatch_size=4",
+        "algorithm.samples_per_prompt=2", "algorithm.epochs=1", "algorithm.minibatch_size=4", "algorithm.micro_batch_size=4",
         "generation.max_new_tokens=32", "eval.enabled=false", "checkpoint.every=1",
     ]
     train = [sys.executable, "-m", "execrl", "train"]

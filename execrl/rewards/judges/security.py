@@ -78,17 +78,23 @@ class SecurityJudge:
         # CI once saw a Bandit test raise on a plain two-line program and never again, and a program's
         # score must not depend on such luck. What fails twice (a bogus coding line) stays a failure.
         retry = {i: batch[i] for i in problems if compiles(batch[i].code)}
-        second = self._scan(retry) if retry else ({}, {})
+        if retry:
+            for i in retry:
+                del problems[i]
+                issues.pop(i, None)
+            again_issues, again_problems = self._scan(retry)
+            issues.update(again_issues)
+            problems.update(again_problems)
         results = []
         for i, candidate in enumerate(batch):
-            found, problem = (second[0], second[1].get(i)) if i in retry else (issues, problems.get(i))
+            problem = problems.get(i)
             try:
                 if problem is not None and compiles(candidate.code):
                     results.append(failed(candidate, self.failure_score, problem, BANDIT_SKIPPED))
                 elif problem is not None:  # not a program: the syntax judge's business
                     results.append(JudgeResult(0.0))
                 else:
-                    results.append(self._result(candidate, found.get(i, ())))
+                    results.append(self._result(candidate, issues.get(i, ())))
             except Exception as exc:  # noqa: BLE001 - whatever it is, it is this response's alone
                 results.append(
                     failed(candidate, self.failure_score, f"the security check failed: {describe(exc)}")

@@ -21,18 +21,10 @@ The settings are the simulator judge's, and the runs are shared with it when bot
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from execrl.records import Finding, JudgeResult
-from execrl.rewards.base import Candidate, register_judge
+from execrl.rewards.base import register_judge
 from execrl.rewards.extract import ExtractedCode
-from execrl.rewards.judges.simulator import (
-    RobotPlan,
-    SimulatorSettings,
-    line_span,
-    plan_and_run,
-    warn_if_upstream,
-)
+from execrl.rewards.judges.simulator import RobotPlan, SimulatorJudge, SimulatorSettings, line_span
 from execrl.robot.outcome import COMPLETION_ERROR, judge_requirements
 
 
@@ -41,16 +33,10 @@ class CompletionSettings(SimulatorSettings):
 
 
 @register_judge("completion", CompletionSettings)
-class CompletionJudge:
-    def __init__(self, settings: CompletionSettings) -> None:
-        warn_if_upstream(settings)
-        self.settings = settings
-
-    def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]:
-        results, plans = plan_and_run(batch, self.settings)
-        for i, plan in plans.items():
-            results[i] = _verdict(batch[i].extracted, plan)
-        return [r if r is not None else JudgeResult(0.0) for r in results]
+class CompletionJudge(SimulatorJudge):
+    @staticmethod
+    def verdict(extracted: ExtractedCode, plan: RobotPlan) -> JudgeResult:
+        return _verdict(extracted, plan)
 
 
 def _verdict(extracted: ExtractedCode, plan: RobotPlan) -> JudgeResult:

@@ -157,14 +157,20 @@ def line_span(extracted: ExtractedCode, program: _Program, line: int | None) -> 
 
 @register_judge("simulator", SimulatorSettings)
 class SimulatorJudge:
+    """Runs each program on its task's states; subclasses read another verdict from the same runs."""
+
     def __init__(self, settings: SimulatorSettings) -> None:
         warn_if_upstream(settings)
         self.settings = settings
 
+    @staticmethod
+    def verdict(extracted: ExtractedCode, plan: RobotPlan) -> JudgeResult:
+        return _verdict(extracted, plan)
+
     def __call__(self, batch: Sequence[Candidate]) -> list[JudgeResult]:
         results, plans = plan_and_run(batch, self.settings)
         for i, plan in plans.items():
-            results[i] = _verdict(batch[i].extracted, plan)
+            results[i] = self.verdict(batch[i].extracted, plan)
         return [r if r is not None else JudgeResult(0.0) for r in results]
 
 

@@ -8,6 +8,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from execrl.sandbox import AssertTests, Job, Sandbox, Status
 
 
@@ -70,3 +72,11 @@ def _owner(path: str) -> int | None:
         return os.lstat(path).st_uid
     except OSError:
         return None
+
+
+@pytest.fixture(autouse=True)
+def unharmed(sandbox):
+    """Imported by the hostile test modules: after each test, the host and ``sandbox`` are as before."""
+    before = HostState()
+    yield
+    before.check(sandbox)

@@ -16,7 +16,7 @@ import pytest
 
 from execrl.sandbox import AssertTests, CallTests, Job, Limits, Sandbox, Status
 
-from sandbox_host import HostState
+from sandbox_host import HostState, unharmed  # noqa: F401 - unharmed: an autouse fixture
 
 FAST = Limits(timeout_s=2.0)
 
@@ -25,13 +25,6 @@ FAST = Limits(timeout_s=2.0)
 def sandbox():
     with Sandbox(workers=2) as sb:
         yield sb
-
-
-@pytest.fixture(autouse=True)
-def unharmed(sandbox):
-    before = HostState()
-    yield
-    before.check(sandbox)
 
 
 def run(sandbox: Sandbox, code: str | bytes, tests=None, limits: Limits = FAST, **kw):

@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sandbox_host import HostState
+from sandbox_host import HostState, unharmed  # noqa: F401 - unharmed: an autouse fixture
 
 from execrl.sandbox import AssertTests, CallTests, Job, Limits, Sandbox, Status
 from execrl.sandbox import isolation as isolation_module
@@ -35,13 +35,6 @@ def single():
     """One worker, so that consecutive jobs certainly share it."""
     with Sandbox(workers=1) as sb:
         yield sb
-
-
-@pytest.fixture(autouse=True)
-def unharmed(sandbox):
-    before = HostState()
-    yield
-    before.check(sandbox)
 
 
 def run(sb: Sandbox, code: str, tests=None, limits: Limits = FAST, **kw):

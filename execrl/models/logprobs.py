@@ -34,32 +34,35 @@ def _at_least_fp32(values: torch.Tensor) -> torch.Tensor:
     return values.to(torch.promote_types(values.dtype, torch.float32))
 
 
-def _chunk_stats(
-    hidden: torch.Tensor, weight: torch.Tensor, tokens: torch.Tensor, temperature: float
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Scaled logits (float32), their logsumexp, the tokens' log-probs and the entropies of one chunk."""
-    logits = _at_least_fp32(hidden @ weight.to(hidden.dtype).t()) / temperature
-    lse = torch.logsumexp(logits, dim=-1)
-    logp = logits.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) - lse
-    probs = torch.exp(logits - lse.unsqueeze(-1))
-    ent = lse - (probs * logits).sum(-1)
-    return logits, lse, logp, ent
+def _chunk_logits(hidden: torch.Tensor, weight: torch.Tensor, temperature: float) -> torch.Tensor:
+    """One chunk's logits over the vocabulary at ``temperature``, in float32 at least."""
+    logits = _at_least_fp32(hidden @ weight.to(hidden.dtype).t())
+    return logits.div_(temperature) if temperature != 1.0 else logits
 
 
 class _HeadLogprobs(torch.autograd.Function):
     """``(logp, entropy)`` of ``tokens`` under ``softmax(hidden @ weight.T / T)``, chunked over tokens.
 
     With ``z`` the scaled logits and ``p = softmax(z)``: ``d logp_a / dz = onehot(a) - p`` and
-    ``d H / dz = -p (log p + H)``; ``dz / d hidden = weight / T``.
+    ``d H / dz = -p (log p + H)``; ``dz / d hidden = weight / T``. The work is over ``[chunk,
+    vocabulary]`` tensors, so each chunk uses torch's fused (log-)softmax kernels, keeps the ``1 / T``
+    factors on the small side of each product, and skips the entropy's part of the backward when the
+    entropy does not reach the loss (its gradient is then None, not zeros).
     """
 
     @staticmethod
-    def forward(ctx, hidden, weight, tokens, temperature, chunk):  # type: ignore[override]
+    def forward(ctx, hidden, weight, tokens, temperature, chunk, with_entropy):  # type: ignore[override]
+        ctx.set_materialize_grads(False)
         logp = torch.empty(tokens.shape[0], dtype=torch.promote_types(hidden.dtype, torch.float32), device=hidden.device)
-        ent = torch.empty_like(logp)
+        ent = torch.zeros_like(logp)
         for start in range(0, tokens.shape[0], chunk):
             rows = slice(start, start + chunk)
-            _, _, logp[rows], ent[rows] = _chunk_stats(hidden[rows], weight, tokens[rows], temperature)
+            log_probs = torch.log_softmax(_chunk_logits(hidden[rows], weight, temperature), dim=-1)
+            logp[rows] = log_probs.gather(-1, tokens[rows].unsqueeze(-1)).squeeze(-1)
+            if with_entropy:  # H = -sum p log p, as one dot product per row
+                ent[rows] = -torch.linalg.vecdot(log_probs.exp(), log_probs)
+        if not with_entropy:
+            ctx.mark_non_differentiable(ent)
         ctx.save_for_backward(hidden, weight, tokens, ent)
         ctx.temperature, ctx.chunk = temperature, chunk
         return logp, ent
@@ -71,23 +74,27 @@ class _HeadLogprobs(torch.autograd.Function):
         grad_hidden = torch.zeros_like(hidden) if ctx.needs_input_grad[0] else None
         wide = torch.promote_types(weight.dtype, torch.float32)
         grad_weight = torch.zeros(weight.shape, dtype=wide, device=weight.device) if ctx.needs_input_grad[1] else None
+        if (grad_logp is None and grad_ent is None) or (grad_hidden is None and grad_weight is None):
+            return grad_hidden, grad_weight, None, None, None, None
         for start in range(0, tokens.shape[0], chunk):
             rows = slice(start, start + chunk)
-            logits, lse, _, _ = _chunk_stats(hidden[rows], weight, tokens[rows], temperature)
-            probs = torch.exp(logits - lse.unsqueeze(-1))
-            grad_z = torch.zeros_like(logits)
-            if grad_logp is not None:
-                grad_z -= probs * grad_logp[rows].unsqueeze(-1)
-                grad_z.scatter_add_(-1, tokens[rows].unsqueeze(-1), grad_logp[rows].unsqueeze(-1))
+            logits = _chunk_logits(hidden[rows], weight, temperature)
             if grad_ent is not None:
-                log_probs = logits - lse.unsqueeze(-1)
-                grad_z -= probs * (log_probs + ent[rows].unsqueeze(-1)) * grad_ent[rows].unsqueeze(-1)
-            grad_z /= temperature
+                log_probs = torch.log_softmax(logits, dim=-1)
+                probs = log_probs.exp()
+                # dH/dz = -p (log p + H), times the entropy's gradient
+                grad_z = (log_probs.add_(ent[rows].unsqueeze(-1))).mul_(probs).mul_(-grad_ent[rows].unsqueeze(-1))
+                if grad_logp is not None:
+                    grad_z.sub_(probs.mul_(grad_logp[rows].unsqueeze(-1)))
+            else:
+                grad_z = torch.softmax(logits, dim=-1).mul_(-grad_logp[rows].unsqueeze(-1))
+            if grad_logp is not None:
+                grad_z.scatter_add_(-1, tokens[rows].unsqueeze(-1), grad_logp[rows].unsqueeze(-1))
             if grad_hidden is not None:
-                grad_hidden[rows] = (grad_z.to(hidden.dtype) @ weight.to(hidden.dtype)).to(hidden.dtype)
+                grad_hidden[rows] = ((grad_z.to(hidden.dtype) @ weight.to(hidden.dtype)) / temperature).to(hidden.dtype)
             if grad_weight is not None:
-                grad_weight += grad_z.t() @ hidden[rows].to(wide)
-        return grad_hidden, None if grad_weight is None else grad_weight.to(weight.dtype), None, None, None
+                grad_weight += grad_z.t() @ (hidden[rows].to(wide) / temperature)
+        return grad_hidden, None if grad_weight is None else grad_weight.to(weight.dtype), None, None, None, None
 
 
 def head_logprobs(
@@ -96,13 +103,27 @@ def head_logprobs(
     tokens: torch.Tensor,
     temperature: float = 1.0,
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    mask: torch.Tensor | None = None,
+    with_entropy: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Log-probabilities and entropies ``[B, R]`` of ``tokens [B, R]`` from final hidden states
-    ``[B, R, H]`` and an output projection ``weight [V, H]`` (no bias), differentiable in both."""
+    ``[B, R, H]`` and an output projection ``weight [V, H]`` (no bias), differentiable in both.
+
+    ``mask`` (``[B, R]``, nonzero on real tokens): only those positions are projected onto the
+    vocabulary, the others get 0. ``with_entropy=False``: no entropy (None), for passes that only
+    need the log-probs."""
     batch, length = tokens.shape
+    flat_hidden, flat_tokens = hidden.reshape(batch * length, -1), tokens.reshape(-1)
+    where = None if mask is None else torch.nonzero(mask.reshape(-1)).squeeze(1)
+    if where is not None:
+        flat_hidden, flat_tokens = flat_hidden[where], flat_tokens[where]
     # autocast would re-cast inside the chunks; the dtypes are handled explicitly there.
     with torch.autocast(device_type=hidden.device.type, enabled=False):
-        logp, ent = _HeadLogprobs.apply(
-            hidden.reshape(batch * length, -1), weight, tokens.reshape(-1), float(temperature), chunk_tokens
-        )
-    return logp.view(batch, length), ent.view(batch, length)
+        logp, ent = _HeadLogprobs.apply(flat_hidden, weight, flat_tokens, float(temperature), chunk_tokens, with_entropy)
+
+    def full(values: torch.Tensor) -> torch.Tensor:
+        if where is None:
+            return values.view(batch, length)
+        return values.new_zeros(batch * length).index_copy(0, where, values).view(batch, length)
+
+    return full(logp), full(ent) if with_entropy else None

@@ -72,10 +72,11 @@ def ppo_loss(
     policy_coef: float = 1.0,
 ) -> LossTerms:
     """``policy_coef * (policy - entropy_coef * entropy) + value_coef * value`` (the value term only with
-    a critic; ``policy_coef = 0`` while only the critic trains)."""
+    a critic; ``policy_coef = 0`` while only the critic trains). The entropy enters the loss only with
+    a nonzero ``entropy_coef`` (so that its backward is skipped otherwise); it is reported either way."""
     pg, clip_fraction = policy_loss(logp, old_logp, advantages, mask, clip_range)
     ent = entropy_bonus(token_entropy, mask)
-    total = policy_coef * (pg - entropy_coef * ent)
+    total = policy_coef * (pg - entropy_coef * ent) if entropy_coef else policy_coef * pg
     vf = vf_clip = torch.zeros(())
     if values is not None and old_values is not None and returns is not None:
         vf, vf_clip = value_loss(values, old_values, returns, mask, value_clip_range)

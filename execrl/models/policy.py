@@ -204,11 +204,12 @@ class ActorCritic(nn.Module):
             input_ids=input_ids[firsts, :cut], attention_mask=attention_mask[firsts, :cut],
             position_ids=positions[firsts, :cut], use_cache=True,
         )
-        cache = prompt.past_key_values
+        keyword = cache_keyword(decoder)  # also the output's name for it
+        cache = getattr(prompt, keyword)
         cache.batch_select_indices(of_row)  # each row's prompt keys and values (a gather: gradients add up)
         rest = decoder(
             input_ids=input_ids[:, cut:], attention_mask=attention_mask, position_ids=positions[:, cut:],
-            use_cache=True, **{cache_keyword(decoder): cache},
+            use_cache=True, **{keyword: cache},
         )
         return torch.cat([prompt.last_hidden_state[of_row, -1:], rest.last_hidden_state], dim=1)
 

@@ -6,6 +6,7 @@ What it does that ``model.generate`` on the training model did not (bench/rl_ste
 - keeps the KV cache in buffers that grow by doubling (``engines/kv_cache.py``), not re-made per token;
 - prefills each distinct prompt once and repeats its KV cache for its samples;
 - drops finished rows from the batch (and their cache) as they end, and stops when all have ended;
+- draws each token by inverse CDF, one uniform number per row;
 - finds stop strings without decoding every row at every step: only a row whose new token can end a
   stop string (a per-vocabulary table, built once) has its tail decoded and searched.
 """

@@ -12,7 +12,7 @@ from execrl.models.loading import (
 )
 from execrl.models.logprobs import entropy, token_logprobs
 from execrl.models.lora import LoraSettings, add_lora
-from execrl.models.policy import ActorCritic, SharedPrompts, TokenScores, ValueMode, position_ids_for
+from execrl.models.policy import ActorCritic, TokenScores, ValueMode, position_ids_for
 from execrl.models.prompting import encode_prompts, format_prompt
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "Generated",
     "GenerationSettings",
     "LoraSettings",
-    "SharedPrompts",
     "TokenScores",
     "ValueMode",
     "add_lora",

@@ -36,8 +36,7 @@ class GenerationSettings(BaseModel):
     top_p: float = Field(1.0, gt=0, le=1)
     stop_strings: tuple[str, ...] = ()
     backend: str = "hf"  # the rollout engine (execrl/engines): hf, hf_generate, vllm
-    # Each prompt computed once for all its samples: the hf engine's prefill, the scoring and update passes.
-    share_prefix: bool = True
+    share_prefix: bool = True  # hf: prefill each prompt once for all its samples
     vllm: VLLMSettings = VLLMSettings()  # start-up settings of the vllm backend
 
 

@@ -5,10 +5,7 @@ critic model. The reference policy is the same model with its adapter disabled, 
 of the weights is kept; only full fine-tuning (no LoRA) holds a frozen copy.
 
 Scores of response tokens come from the decoder's final hidden states and the output projection,
-chunked (``execrl.models.logprobs.head_logprobs``), at the sampling temperature. Rows that answer the
-same prompt can share it (``SharedPrompts``): the prompt goes through the decoder once and its samples
-continue from its KV cache, in the no-grad passes and in the update alike (the cache's gradient flows
-back into the one prompt pass), the same numbers for fewer tokens. A model whose logits
+chunked (``execrl.models.logprobs.head_logprobs``), at the sampling temperature. A model whose logits
 are more than ``hidden @ lm_head.weight.T`` (a bias, soft-capping, a logit scale) is detected on first
 use and scored through its own logits instead.
 """
@@ -25,7 +22,6 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from execrl.models.cache_keyword import cache_keyword
 from execrl.models.logprobs import entropy, head_logprobs, token_logprobs
 
 ValueMode = Literal["shared", "separate", "none"]
@@ -54,32 +50,6 @@ def _predicting(per_position: torch.Tensor, response_len: int) -> torch.Tensor:
 
 def _unwrapped(model: Any) -> Any:
     return model.get_base_model() if hasattr(model, "get_base_model") else model
-
-
-def _checkpointed(decoder: nn.Module) -> bool:
-    return any(getattr(module, "gradient_checkpointing", False) is True for module in decoder.modules())
-
-
-@dataclass(frozen=True)
-class SharedPrompts:
-    """Rows of a batch that repeat a prompt: its first ``prompt_len`` columns, computed once per prompt."""
-
-    prompt_len: int
-    firsts: torch.Tensor  # [G] one row holding each distinct prompt
-    of_row: torch.Tensor  # [N] each row's prompt, an index into ``firsts``
-
-    @classmethod
-    def of(cls, input_ids: torch.Tensor, prompt_len: int, prompts: torch.Tensor) -> SharedPrompts | None:
-        """The sharing of rows labelled by ``prompts`` ([N], equal labels for equal prompts), or None
-        where no two rows share one. Rows labelled alike must hold the same prompt columns."""
-        distinct, of_row = torch.unique(prompts, return_inverse=True)
-        if len(distinct) == len(prompts) or prompt_len < 1:
-            return None
-        firsts = torch.stack([torch.nonzero(of_row == g)[0, 0] for g in range(len(distinct))])
-        prompt = input_ids[:, :prompt_len]
-        if not torch.equal(prompt, prompt[firsts[of_row]]):
-            raise ValueError("rows labelled with the same prompt hold different prompt tokens")
-        return cls(prompt_len, firsts, of_row)
 
 
 @dataclass(frozen=True)
@@ -122,7 +92,6 @@ class ActorCritic(nn.Module):
         attention_mask: torch.Tensor,
         response_ids: torch.Tensor,
         temperature: float = 1.0,
-        shared: SharedPrompts | None = None,
         response_mask: torch.Tensor | None = None,
         with_entropy: bool = True,
     ) -> TokenScores:
@@ -131,12 +100,12 @@ class ActorCritic(nn.Module):
         tokens are scored (the others' log-prob and entropy are 0); ``with_entropy=False``: none."""
         response_len = response_ids.shape[1]
         hidden, logp, ent = self._token_scores(
-            self.policy, input_ids, attention_mask, response_ids, temperature, shared, response_mask, with_entropy
+            self.policy, input_ids, attention_mask, response_ids, temperature, response_mask, with_entropy
         )
         if self.value_head is None:
             return TokenScores(logp, ent, None)
         if self.value_mode == "separate":
-            features = _predicting(self._hidden(self.critic, input_ids, attention_mask, shared), response_len)
+            features = _predicting(self._hidden(self.critic, input_ids, attention_mask), response_len)
         else:
             features = hidden if self.critic_trains_trunk else hidden.detach()
         values = self.value_head(features.to(self.value_head.weight.dtype)).squeeze(-1)
@@ -145,12 +114,12 @@ class ActorCritic(nn.Module):
     @torch.no_grad()
     def reference_logprobs(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, response_ids: torch.Tensor, temperature: float = 1.0,
-        shared: SharedPrompts | None = None, response_mask: torch.Tensor | None = None,
+        response_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The reference policy's log-probs of the response tokens, at ``temperature``."""
         with self.reference_policy() as reference:
             _, logp, _ = self._token_scores(
-                reference, input_ids, attention_mask, response_ids, temperature, shared, response_mask, False
+                reference, input_ids, attention_mask, response_ids, temperature, response_mask, False
             )
         return logp
 
@@ -171,13 +140,12 @@ class ActorCritic(nn.Module):
 
     def _token_scores(
         self, model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, response_ids: torch.Tensor,
-        temperature: float, shared: SharedPrompts | None = None, response_mask: torch.Tensor | None = None,
-        with_entropy: bool = True,
+        temperature: float, response_mask: torch.Tensor | None = None, with_entropy: bool = True,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """(final hidden states, log-probs, entropies or None) at the response positions."""
         response_len = response_ids.shape[1]
-        hidden = _predicting(self._hidden(model, input_ids, attention_mask, shared), response_len)
-        if self._is_fused(model, input_ids, attention_mask, hidden):
+        hidden = _predicting(self._hidden(model, input_ids, attention_mask), response_len)
+        if self._is_fused(model, input_ids, attention_mask, response_len):
             weight = _unwrapped(model).get_output_embeddings().weight
             return hidden, *head_logprobs(
                 hidden, weight, response_ids, temperature, mask=response_mask, with_entropy=with_entropy
@@ -187,31 +155,11 @@ class ActorCritic(nn.Module):
         return hidden, token_logprobs(logits, response_ids, temperature), ent
 
     @staticmethod
-    def _hidden(
-        model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, shared: SharedPrompts | None = None
-    ) -> torch.Tensor:
-        """The decoder's final (normalised) hidden states ``[B, L, H]``; adapters apply inside it.
-
-        With ``shared``, the states from the last prompt column on (``[B, 1 + L - prompt_len, H]``):
-        the ones that predict the tokens after the prompt."""
+    def _hidden(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The decoder's final (normalised) hidden states ``[B, L, H]``; adapters apply inside it."""
         decoder = _unwrapped(model).get_decoder()
-        positions = position_ids_for(attention_mask)
-        # Gradient checkpointing drops the cache in training, so a checkpointed update goes unshared.
-        if shared is None or (decoder.training and _checkpointed(decoder)):
-            return decoder(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions).last_hidden_state
-        cut, firsts, of_row = shared.prompt_len, shared.firsts, shared.of_row
-        prompt = decoder(
-            input_ids=input_ids[firsts, :cut], attention_mask=attention_mask[firsts, :cut],
-            position_ids=positions[firsts, :cut], use_cache=True,
-        )
-        keyword = cache_keyword(decoder)  # also the output's name for it
-        cache = getattr(prompt, keyword)
-        cache.batch_select_indices(of_row)  # each row's prompt keys and values (a gather: gradients add up)
-        rest = decoder(
-            input_ids=input_ids[:, cut:], attention_mask=attention_mask, position_ids=positions[:, cut:],
-            use_cache=True, **{keyword: cache},
-        )
-        return torch.cat([prompt.last_hidden_state[of_row, -1:], rest.last_hidden_state], dim=1)
+        out = decoder(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids_for(attention_mask))
+        return out.last_hidden_state
 
     @staticmethod
     def _logits(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, response_len: int) -> torch.Tensor:
@@ -226,11 +174,11 @@ class ActorCritic(nn.Module):
         )
         return _predicting(out.logits, response_len)
 
-    def _is_fused(self, model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, hidden: torch.Tensor) -> bool:
+    def _is_fused(self, model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, response_len: int) -> bool:
         """Whether ``model``'s logits are exactly ``hidden @ lm_head.weight.T``: checked once, numerically."""
         key = id(model)
         if key not in self._fused:
-            self._fused[key] = _check_fused_head(model, input_ids[:1], attention_mask[:1], hidden[:1])
+            self._fused[key] = _check_fused_head(model, input_ids[:1], attention_mask[:1], response_len)
         return self._fused[key]
 
     # --- the reference and checkpoints -----------------------------------------------------------------
@@ -259,11 +207,12 @@ class ActorCritic(nn.Module):
 
 
 @torch.no_grad()
-def _check_fused_head(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, hidden: torch.Tensor) -> bool:
+def _check_fused_head(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, response_len: int) -> bool:
     head = _unwrapped(model).get_output_embeddings()
     same = isinstance(head, nn.Linear) and head.bias is None
     if same:
-        expected = ActorCritic._logits(model, input_ids, attention_mask, hidden.shape[1]).float()
+        hidden = _predicting(ActorCritic._hidden(model, input_ids, attention_mask), response_len)
+        expected = ActorCritic._logits(model, input_ids, attention_mask, response_len).float()
         fused = (hidden @ head.weight.to(hidden.dtype).t()).float()
         scale = expected.abs().max().clamp(min=1.0)
         tolerance = 2e-2 if hidden.dtype in (torch.bfloat16, torch.float16) else 1e-4

@@ -17,7 +17,7 @@ from execrl.models import ActorCritic
 from execrl.rl.config import AlgorithmConfig
 from execrl.rl.distributed import SINGLE, Ranks
 from execrl.rl.losses import ppo_loss
-from execrl.rl.rollout import Autocast, Rollout, micro_batches, score_rows, shuffled_rows
+from execrl.rl.rollout import Autocast, Rollout, micro_batches, score_rows
 
 
 @dataclass
@@ -64,22 +64,20 @@ def ppo_update(
     train_values = returns is not None and rollout.values is not None
     model.train()
     lengths = rollout.attention_mask.sum(1)
-    # Sharing prompts: minibatches of whole prompts, so that a prompt's samples share its pass.
-    shared = rollout.groups if rollout.share_prefix else None
     for _ in range(config.epochs):
-        order = shuffled_rows(rollout.groups, by_group=shared is not None)
+        order = torch.randperm(rollout.size).to(rollout.input_ids.device)
         for start in range(0, rollout.size, config.minibatch_size):
             rows = order[start : start + config.minibatch_size]
             total_tokens = rollout.mask[rows].sum().clamp(min=1)
             finite = True
             parts = []
             # Similar lengths share a forward pass; the gradient does not depend on the split.
-            for micro in micro_batches(lengths, rows, config.micro_batch_size, shared):
+            for micro in micro_batches(lengths, rows, config.micro_batch_size):
                 mask = rollout.mask[micro]
                 with autocast():
                     scored = score_rows(
                         model, rollout.input_ids, rollout.attention_mask, rollout.prompt_len, rollout.response_ids,
-                        rollout.mask, micro, rollout.temperature, groups=shared,
+                        rollout.mask, micro, rollout.temperature,
                     )
                 assert scored.entropy is not None  # asked for: it is reported, and trained with entropy_coef
                 terms = ppo_loss(

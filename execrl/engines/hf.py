@@ -12,6 +12,7 @@ What it does that ``model.generate`` on the training model did not (bench/rl_ste
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,6 @@ import torch
 from execrl.engines.base import EngineContext, register_engine
 from execrl.engines.kv_cache import decoding_cache
 from execrl.engines.weights import InferenceCopy
-from execrl.models.cache_keyword import cache_keyword
 from execrl.models.generation import Generated, GenerationSettings, eos_ids, left_pad
 
 _COMPACT_FRACTION = 0.25  # drop finished rows once this share of the running ones has ended
@@ -91,7 +91,8 @@ class HFEngine:
     def sync(self, policy: Any) -> None:
         if self.copy is None:
             self.copy = InferenceCopy(policy, self.dtype)
-            self._cache_kwarg = cache_keyword(self.copy.model)
+            forward = inspect.signature(type(self.copy.model).forward).parameters
+            self._cache_kwarg = "cache" if "cache" in forward else "past_key_values"
         else:
             self.copy.sync(policy)
 

@@ -145,7 +145,7 @@ class ActorCritic(nn.Module):
         """(final hidden states, log-probs, entropies or None) at the response positions."""
         response_len = response_ids.shape[1]
         hidden = _predicting(self._hidden(model, input_ids, attention_mask), response_len)
-        if self._is_fused(model, input_ids, attention_mask, response_len):
+        if self._is_fused(model, input_ids, attention_mask, hidden):
             weight = _unwrapped(model).get_output_embeddings().weight
             return hidden, *head_logprobs(
                 hidden, weight, response_ids, temperature, mask=response_mask, with_entropy=with_entropy
@@ -174,11 +174,11 @@ class ActorCritic(nn.Module):
         )
         return _predicting(out.logits, response_len)
 
-    def _is_fused(self, model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, response_len: int) -> bool:
+    def _is_fused(self, model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, hidden: torch.Tensor) -> bool:
         """Whether ``model``'s logits are exactly ``hidden @ lm_head.weight.T``: checked once, numerically."""
         key = id(model)
         if key not in self._fused:
-            self._fused[key] = _check_fused_head(model, input_ids[:1], attention_mask[:1], response_len)
+            self._fused[key] = _check_fused_head(model, input_ids[:1], attention_mask[:1], hidden[:1])
         return self._fused[key]
 
     # --- the reference and checkpoints -----------------------------------------------------------------
@@ -207,12 +207,11 @@ class ActorCritic(nn.Module):
 
 
 @torch.no_grad()
-def _check_fused_head(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, response_len: int) -> bool:
+def _check_fused_head(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, hidden: torch.Tensor) -> bool:
     head = _unwrapped(model).get_output_embeddings()
     same = isinstance(head, nn.Linear) and head.bias is None
     if same:
-        hidden = _predicting(ActorCritic._hidden(model, input_ids, attention_mask), response_len)
-        expected = ActorCritic._logits(model, input_ids, attention_mask, response_len).float()
+        expected = ActorCritic._logits(model, input_ids, attention_mask, hidden.shape[1]).float()
         fused = (hidden @ head.weight.to(hidden.dtype).t()).float()
         scale = expected.abs().max().clamp(min=1.0)
         tolerance = 2e-2 if hidden.dtype in (torch.bfloat16, torch.float16) else 1e-4
